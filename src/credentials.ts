@@ -1,0 +1,57 @@
+/** The credential shape every provider returns; assignable to AWS SDK v3's `AwsCredentialIdentity`. */
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+  readonly accountId?: string;
+}
+
+/** A function that resolves credentials; assignable to AWS SDK v3's `AwsCredentialIdentityProvider`. */
+export type CredentialProvider = () => Promise<Credentials>;
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/** `AKIAIOSFODNN7EXAMPLE` -> `****MPLE`: enough to tell keys apart, never enough to use one. */
+export function maskAccessKeyId(accessKeyId: string): string {
+  return `****${accessKeyId.slice(-4)}`;
+}
+
+/** The printable, secret-free view of a credentials object. */
+export function maskedView(c: Credentials): Record<string, string | undefined> {
+  return {
+    accessKeyId: maskAccessKeyId(c.accessKeyId),
+    secretAccessKey: '****',
+    sessionToken: c.sessionToken === undefined ? undefined : '****',
+    expiration: c.expiration?.toISOString(),
+    accountId: c.accountId,
+  };
+}
+
+/**
+ * Builds the credentials object we hand out. Fields are plain (SDKs read them directly); the
+ * printing paths (`util.inspect`, `String()`, template literals, `JSON.stringify`) are overridden
+ * by non-enumerable methods so a stray log line never shows the secret key or the session token.
+ */
+export function makeCredentials(input: Credentials): Credentials {
+  const out: Credentials = {
+    accessKeyId: input.accessKeyId,
+    secretAccessKey: input.secretAccessKey,
+    ...(input.sessionToken !== undefined ? { sessionToken: input.sessionToken } : {}),
+    ...(input.expiration !== undefined ? { expiration: input.expiration } : {}),
+    ...(input.accountId !== undefined ? { accountId: input.accountId } : {}),
+  };
+  const describe = () => `Credentials ${JSON.stringify(maskedView(out))}`;
+  Object.defineProperties(out, {
+    toJSON: { value: () => maskedView(out), enumerable: false },
+    toString: { value: describe, enumerable: false },
+    [Symbol.toPrimitive]: { value: describe, enumerable: false },
+    [INSPECT]: { value: () => maskedView(out), enumerable: false },
+  });
+  return out;
+}
+
+/** True when the credentials carry an expiration at or before `nowMs`. */
+export function isExpired(c: Credentials, nowMs: number): boolean {
+  return c.expiration !== undefined && c.expiration.getTime() <= nowMs;
+}

@@ -1,0 +1,113 @@
+import http from 'node:http';
+import https from 'node:https';
+
+export interface HttpRequest {
+  url: string | URL;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Whole-request deadline: connect, send, and read the body. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Bodies larger than this fail with `kind: 'too-large'` instead of filling memory. */
+  maxBodyBytes?: number;
+  /** Defaults to a process-wide keep-alive agent per protocol. */
+  agent?: http.Agent;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Why a request produced no response: the caller decides what each kind means (not-found, retry, fail). */
+export type HttpFailureKind = 'timeout' | 'network' | 'too-large' | 'aborted';
+
+export class HttpRequestError extends Error {
+  override name = 'HttpRequestError';
+  constructor(
+    message: string,
+    readonly kind: HttpFailureKind,
+    /** The system error code for `network` failures, e.g. `ECONNREFUSED`. */
+    readonly code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const DEFAULT_MAX_BODY = 1024 * 1024;
+const sharedAgents = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 50 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 50 }),
+};
+
+/** The keep-alive agent for a URL's protocol, shared by every client in the process. */
+export function sharedAgentFor(url: URL): http.Agent {
+  return url.protocol === 'https:' ? sharedAgents.https : sharedAgents.http;
+}
+
+/** One HTTP exchange with a deadline, an abort signal and a body cap. Never throws a parser's stack. */
+export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
+  const method = req.method ?? 'GET';
+  const where = `${method} ${url.origin}${url.pathname}`;
+  const maxBody = req.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const transport = url.protocol === 'https:' ? https : http;
+
+  return new Promise<HttpResponse>((resolve, reject) => {
+    if (req.signal?.aborted) {
+      reject(new HttpRequestError(`${where} aborted before it was sent`, 'aborted'));
+      return;
+    }
+    let settled = false;
+    const finish = (error: HttpRequestError | undefined, response?: HttpResponse) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        request.destroy();
+        reject(error);
+      } else resolve(response!);
+    };
+    const onAbort = () => finish(new HttpRequestError(`${where} aborted`, 'aborted'));
+
+    const headers: Record<string, string> = { ...req.headers };
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    const request = transport.request(url, { method, headers, agent: req.agent ?? sharedAgentFor(url) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBody) {
+          res.destroy();
+          finish(new HttpRequestError(`${where} answered ${res.statusCode} with a body over ${maxBody} bytes`, 'too-large'));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () =>
+        finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', (e) => finish(new HttpRequestError(`${where}: the response broke off (${e.message})`, 'network', undefined, { cause: e })));
+      res.on('aborted', () => finish(new HttpRequestError(`${where}: the response broke off`, 'network')));
+    });
+    request.on('error', (e: NodeJS.ErrnoException) =>
+      finish(new HttpRequestError(`${where} failed: ${e.code ?? e.message}`, 'network', e.code, { cause: e })),
+    );
+    const timer =
+      req.timeoutMs !== undefined && req.timeoutMs > 0
+        ? setTimeout(() => finish(new HttpRequestError(`${where} timed out after ${req.timeoutMs} ms`, 'timeout')), req.timeoutMs)
+        : undefined;
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    request.end(req.body);
+  });
+}
+
+/** First value of a response header, case-insensitive. */
+export function headerValue(res: HttpResponse, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
