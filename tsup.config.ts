@@ -1,18 +1,22 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    'testing/index': 'src/testing/index.ts',
-    'cli/main': 'src/cli/main.ts',
+const shared = { target: 'node20', platform: 'node', sourcemap: false, splitting: true } as const;
+// p-retry is ESM-only: bundle it (and its one dependency) so `require('credchain')` works everywhere.
+const bundled = ['p-retry', 'is-network-error'];
+
+export default defineConfig([
+  {
+    ...shared,
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    noExternal: bundled,
   },
-  format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } },
-  target: 'node20',
-  platform: 'node',
-  splitting: true,
-  clean: true,
-  sourcemap: false,
-  // p-retry is ESM-only: bundle it into the CommonJS build so `require('credchain')` works everywhere.
-  noExternal: ['p-retry', 'is-network-error'],
-});
+  {
+    ...shared,
+    entry: { 'cli/main': 'src/cli/main.ts' },
+    format: ['esm'],
+    noExternal: bundled,
+  },
+]);

@@ -1,0 +1,35 @@
+import type { Writable } from 'node:stream';
+import type { CredentialProvider } from '../credentials.js';
+import type { Logger } from '../logger.js';
+
+/** Exit codes: 0 ok, 1 no credentials (or the command failed), 2 usage. */
+export const EXIT = { ok: 0, noCredentials: 1, usage: 2 } as const;
+
+export interface GlobalFlags {
+  profile?: string;
+  region?: string;
+  debug: boolean;
+}
+
+/** Everything a command touches, injectable so commands run in-process in tests. */
+export interface CliContext {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env: NodeJS.ProcessEnv;
+  readonly flags: GlobalFlags;
+  readonly logger: Logger | undefined;
+  /** The provider the command resolves (the default chain, honouring --profile and --region). */
+  provider(): CredentialProvider;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(ctx: CliContext, args: string[]): Promise<number>;
+}
+
+/** A usage error: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CredentialsError, isNotFound, messageOf } from '../errors.js';
+import { explain } from '../explain.js';
+import { chain } from '../chain.js';
+import { refreshing } from '../refreshing.js';
+import { fromEnv } from '../providers/env.js';
+import { EXIT, UsageError, type CliContext, type Command, type GlobalFlags } from './context.js';
+import { exportCommand } from './commands/export.js';
+import { explainCommand } from './commands/explain.js';
+import { stderrLogger } from './logger.js';
+
+const COMMANDS: readonly Command[] = [exportCommand, explainCommand];
+
+const GLOBAL_HELP = `credchain: find AWS credentials the way the AWS CLI does
+
+Usage: credchain [--profile NAME] [--region REGION] [--debug] <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`).join('\n')}
+
+Global flags:
+  --profile NAME   use this profile from ~/.aws/config and ~/.aws/credentials
+  --region REGION  the region for STS calls
+  --debug          log what the providers do to stderr (never a secret)
+  -h, --help       show help; "credchain <command> --help" for a command
+
+Exit codes: 0 ok, 1 no credentials (or the command failed), 2 usage error.`;
+
+export interface RunOptions {
+  stdout?: NodeJS.WritableStream & import('node:stream').Writable;
+  stderr?: NodeJS.WritableStream & import('node:stream').Writable;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Splits global flags (anywhere before the command's own `--`) from the command and its args. */
+function splitArgs(argv: string[]): { flags: GlobalFlags; help: boolean; command?: string; rest: string[] } {
+  const flags: GlobalFlags = { debug: false };
+  let help = false;
+  let command: string | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (name === '--profile' || name === '--region') {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
+      flags[name === '--profile' ? 'profile' : 'region'] = value;
+    } else if (name === '--debug') flags.debug = true;
+    else if ((name === '--help' || name === '-h') && command === undefined) help = true;
+    else if (command === undefined && !arg.startsWith('-')) command = arg;
+    else rest.push(arg);
+  }
+  return { flags, help, ...(command !== undefined ? { command } : {}), rest };
+}
+
+export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const env = options.env ?? process.env;
+  let split: ReturnType<typeof splitArgs>;
+  try {
+    split = splitArgs(argv);
+  } catch (error) {
+    stderr.write(`credchain: ${messageOf(error)}\n\n${GLOBAL_HELP}\n`);
+    return EXIT.usage;
+  }
+  const { flags, help, command: commandName, rest } = split;
+  if (help && commandName === undefined) {
+    stdout.write(`${GLOBAL_HELP}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === commandName);
+  if (!command) {
+    stderr.write(`${commandName === undefined ? 'credchain: no command given' : `credchain: unknown command "${commandName}"`}\n\n${GLOBAL_HELP}\n`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h') || help) {
+    stdout.write(`${command.usage}\n`);
+    return EXIT.ok;
+  }
+  const logger = flags.debug ? stderrLogger(stderr) : undefined;
+  let provider: ReturnType<CliContext['provider']> | undefined;
+  const ctx: CliContext = {
+    stdout,
+    stderr,
+    env,
+    flags,
+    logger,
+    provider: () => (provider ??= refreshing(chain(fromEnv({ env })), { ...(logger ? { logger } : {}) })),
+  };
+  try {
+    return await command.run(ctx, rest);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      stderr.write(`credchain ${command.name}: ${messageOf(error)}\n\n${command.usage}\n`);
+      return EXIT.usage;
+    }
+    if (isNotFound(error)) {
+      stderr.write(`credchain: no credentials found.\n${String(await explain(ctx.provider()))}\n`);
+      return EXIT.noCredentials;
+    }
+    const where = error instanceof CredentialsError && error.providerName ? ` (${error.providerName})` : '';
+    stderr.write(`credchain ${command.name}: ${messageOf(error)}${where}\n`);
+    return EXIT.noCredentials;
+  }
+}
+
+const invokedDirectly = (() => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+if (invokedDirectly) {
+  run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/built-cli.js';
+
+const KEYS = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+
+describe('the built CLI', () => {
+  it('prints help with exit code 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: credchain');
+    expect(r.stdout).toContain('export');
+  });
+
+  it('prints per-command help', async () => {
+    const r = await runCli(['export', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--format env|json|process');
+  });
+
+  it('exits 2 on usage errors', async () => {
+    expect((await runCli(['nonsense'])).code).toBe(2);
+    expect((await runCli([])).code).toBe(2);
+    const badFormat = await runCli(['export', '--format', 'yaml'], KEYS);
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr).toContain('unknown --format "yaml"');
+  });
+
+  it('exports env lines that a shell can eval', async () => {
+    const r = await runCli(['export'], { ...KEYS, AWS_SESSION_TOKEN: "to'ken" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `export AWS_ACCESS_KEY_ID='AKIAIOSFODNN7EXAMPLE'\nexport AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\nexport AWS_SESSION_TOKEN='to'\\''ken'\n`,
+    );
+  });
+
+  it('exports json and credential_process JSON', async () => {
+    const env = { ...KEYS, AWS_SESSION_TOKEN: 'tok', AWS_CREDENTIAL_EXPIRATION: '2030-01-01T00:00:00Z' };
+    const json = JSON.parse((await runCli(['export', '--format', 'json'], env)).stdout);
+    expect(json).toEqual({ AccessKeyId: KEYS.AWS_ACCESS_KEY_ID, SecretAccessKey: KEYS.AWS_SECRET_ACCESS_KEY, SessionToken: 'tok', Expiration: '2030-01-01T00:00:00.000Z' });
+    const proc = JSON.parse((await runCli(['export', '--format=process'], env)).stdout);
+    expect(proc).toEqual({ Version: 1, ...json });
+  });
+
+  it('exits 1 with the chain explanation on stderr when nothing resolves', async () => {
+    const r = await runCli(['export']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('no credentials found');
+    expect(r.stderr).toContain('env: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
+  });
+
+  it('explain masks the key and never prints the secret', async () => {
+    const r = await runCli(['explain', '--debug'], KEYS);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('****MPLE');
+    expect(r.stdout + r.stderr).not.toContain(KEYS.AWS_SECRET_ACCESS_KEY);
+  });
+});

@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'tsup';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let built: Promise<string> | undefined;
+
+/** Bundles the CLI exactly as `npm run build` does (tsup, ESM, node20) into a temp dir, once per test file. */
+export function buildCli(): Promise<string> {
+  built ??= (async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'credchain-cli-'));
+    await build({
+      entry: { 'cli/main': join(root, 'src/cli/main.ts') },
+      format: ['esm'],
+      target: 'node20',
+      platform: 'node',
+      outDir,
+      config: false,
+      silent: true,
+      noExternal: ['p-retry', 'is-network-error'],
+    });
+    return join(outDir, 'cli/main.js');
+  })();
+  return built;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI in a child process with exactly the given environment (plus PATH). */
+export async function runCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
+  const cli = await buildCli();
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [cli, ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: env.HOME ?? '/nonexistent-home', ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
+    else child.stdin?.end();
+  });
+}
