@@ -1,0 +1,87 @@
+import { CredentialsError, CredentialsNotFound } from '../errors.js';
+
+const PROVIDER = 'ini';
+
+/**
+ * A line of a shared config/credentials file that is neither a section, a property, a
+ * continuation nor a comment. Names the file and the line; never quotes the line (it may hold a key).
+ */
+export class ConfigParseError extends CredentialsError {
+  override name = 'ConfigParseError';
+  readonly filePath: string;
+  readonly lineNumber: number;
+
+  constructor(filePath: string, lineNumber: number, problem: string) {
+    super(`Could not parse ${filePath}, line ${lineNumber}: ${problem}`, { providerName: PROVIDER });
+    this.filePath = filePath;
+    this.lineNumber = lineNumber;
+  }
+}
+
+/** A config/credentials file that exists but cannot be read (permissions, a directory, ...). */
+export class ConfigFileError extends CredentialsError {
+  override name = 'ConfigFileError';
+  readonly filePath: string;
+  readonly code: string | undefined;
+
+  constructor(filePath: string, reason: string, options: { code?: string; cause?: unknown } = {}) {
+    super(`Could not read ${filePath}: ${reason}`, { providerName: PROVIDER, cause: options.cause });
+    this.filePath = filePath;
+    this.code = options.code;
+  }
+}
+
+/** The user named a profile (option or AWS_PROFILE) that neither file defines. */
+export class ProfileNotFoundError extends CredentialsError {
+  override name = 'ProfileNotFoundError';
+  readonly profileName: string;
+  readonly availableProfiles: readonly string[];
+
+  constructor(profileName: string, availableProfiles: readonly string[], where: string) {
+    const known = availableProfiles.length
+      ? `profiles that exist: ${availableProfiles.join(', ')}`
+      : 'no profiles are defined';
+    super(`Profile \`${profileName}\` was not found in ${where} (${known}).`, { providerName: PROVIDER });
+    this.profileName = profileName;
+    this.availableProfiles = availableProfiles;
+  }
+}
+
+/** The selected `default` profile does not exist: not an error, the next provider applies. */
+export class DefaultProfileNotFound extends CredentialsNotFound {
+  override name = 'DefaultProfileNotFound';
+}
+
+/** A profile that sets something wrong or contradictory (partial keys, both sources, bad value...). */
+export class ProfileConfigError extends CredentialsError {
+  override name = 'ProfileConfigError';
+  readonly profileName: string;
+  readonly key: string | undefined;
+
+  constructor(profileName: string, message: string, key?: string) {
+    super(message, { providerName: PROVIDER });
+    this.profileName = profileName;
+    this.key = key;
+  }
+}
+
+/** `source_profile` references that loop back (`a -> b -> a`). */
+export class ProfileCycleError extends ProfileConfigError {
+  override name = 'ProfileCycleError';
+  readonly cycle: readonly string[];
+
+  constructor(cycle: readonly string[], where: string) {
+    super(
+      cycle[0] ?? '',
+      `The source_profile settings form a cycle: ${cycle.join(' -> ')} (${where}). ` +
+        'Point the last source_profile at a profile with credentials.',
+      'source_profile',
+    );
+    this.cycle = cycle;
+  }
+}
+
+/** A profile whose credentials come from something credchain cannot do yet (SSO). */
+export class UnsupportedProfileError extends ProfileConfigError {
+  override name = 'UnsupportedProfileError';
+}
