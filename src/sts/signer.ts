@@ -1,0 +1,80 @@
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import type { Credentials } from '../credentials.js';
+
+type Data = string | ArrayBuffer | ArrayBufferView;
+
+function toBuffer(data: Data): Buffer | string {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+/** SHA-256 / HMAC-SHA-256 in the shape `@smithy/signature-v4` wants, backed by node:crypto. */
+export class NodeSha256 {
+  private hash: Hash | Hmac;
+  constructor(private readonly secret?: Data) {
+    this.hash = this.create();
+  }
+  private create(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(this.secret));
+  }
+  update(data: Data): void {
+    this.hash.update(toBuffer(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+  reset(): void {
+    this.hash = this.create();
+  }
+}
+
+export interface UnsignedRequest {
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+}
+
+type SignatureV4Class = typeof import('@smithy/signature-v4').SignatureV4;
+let signatureV4: Promise<SignatureV4Class> | undefined;
+
+/** Loaded on first use so importing the package root does not pull in the signer. */
+function loadSignatureV4(): Promise<SignatureV4Class> {
+  signatureV4 ??= import('@smithy/signature-v4').then((m) => m.SignatureV4);
+  return signatureV4;
+}
+
+/** Signs a POST with SigV4 for `sts`; returns the headers to send (adds X-Amz-Date, token, Authorization). */
+export async function signRequest(
+  req: UnsignedRequest,
+  credentials: Credentials,
+  signingRegion: string,
+  signingDate: Date,
+): Promise<Record<string, string>> {
+  const SignatureV4 = await loadSignatureV4();
+  const signer = new SignatureV4({
+    service: 'sts',
+    region: signingRegion,
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+    },
+    sha256: NodeSha256,
+    applyChecksum: false,
+  });
+  const signed = await signer.sign(
+    {
+      method: 'POST',
+      protocol: req.url.protocol,
+      hostname: req.url.hostname,
+      ...(req.url.port ? { port: Number(req.url.port) } : {}),
+      path: req.url.pathname,
+      query: {},
+      headers: req.headers,
+      body: req.body,
+    },
+    { signingDate },
+  );
+  return signed.headers as Record<string, string>;
+}

@@ -1,0 +1,163 @@
+import { makeCredentials, type Credentials } from '../credentials.js';
+import type { StsOperationName, StsOutput } from './types.js';
+
+type XmlNode = { [name: string]: XmlNode | string | undefined };
+
+export type ParsedResponse =
+  | { kind: 'result'; result: XmlNode; requestId: string | undefined }
+  | { kind: 'error'; code: string; message: string; type: string | undefined; requestId: string | undefined };
+
+/** Why a body could not be read, worded for an error message; never includes the body. */
+export class UnreadableBody extends Error {}
+
+type FastXml = typeof import('fast-xml-parser');
+let fastXml: Promise<FastXml> | undefined;
+let parser: InstanceType<FastXml['XMLParser']> | undefined;
+
+/** Loaded on first use so importing the package root does not pull in the XML parser. */
+async function loadParser(): Promise<{ lib: FastXml; parser: InstanceType<FastXml['XMLParser']> }> {
+  fastXml ??= import('fast-xml-parser');
+  const lib = await fastXml;
+  // Every value stays a string: account ids have leading zeros, and numbers are converted by field.
+  parser ??= new lib.XMLParser({ ignoreAttributes: true, parseTagValue: false, removeNSPrefix: true, processEntities: true });
+  return { lib, parser };
+}
+
+const asNode = (v: unknown): XmlNode | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as XmlNode) : undefined);
+const asText = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Parses an STS response body: `<{Action}Response><{Action}Result>…` or
+ * `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`.
+ * Throws `UnreadableBody` for empty, non-XML, truncated or unexpected documents.
+ */
+export async function parseStsXml(body: string, action: string): Promise<ParsedResponse> {
+  if (body.trim() === '') throw new UnreadableBody('the response body was empty');
+  const { lib, parser: p } = await loadParser();
+  const valid = lib.XMLValidator.validate(body);
+  if (valid !== true) throw new UnreadableBody('the response body is not well-formed XML (truncated or not XML)');
+  let doc: XmlNode;
+  try {
+    doc = p.parse(body) as XmlNode;
+  } catch {
+    throw new UnreadableBody('the response body could not be parsed as XML');
+  }
+
+  const errorDoc = asNode(doc.ErrorResponse) ?? asNode(doc.Response);
+  if (errorDoc) {
+    const error = asNode(errorDoc.Error) ?? asNode(asNode(errorDoc.Errors)?.Error);
+    const code = asText(error?.Code);
+    if (!error || !code) throw new UnreadableBody('the error response has no Error/Code element');
+    return {
+      kind: 'error',
+      code,
+      message: asText(error.Message) ?? '(no message)',
+      type: asText(error.Type),
+      requestId: asText(errorDoc.RequestId) ?? asText(errorDoc.RequestID),
+    };
+  }
+  const response = asNode(doc[`${action}Response`]);
+  if (!response) throw new UnreadableBody(`the response has no ${action}Response element`);
+  // An operation with no output fields (none in STS today) may omit the Result element.
+  const result = asNode(response[`${action}Result`]) ?? {};
+  return { kind: 'result', result, requestId: asText(asNode(response.ResponseMetadata)?.RequestId) };
+}
+
+function toDate(text: string | undefined, field: string): Date {
+  const d = text === undefined ? new Date(NaN) : new Date(text);
+  if (Number.isNaN(d.getTime())) throw new UnreadableBody(`the response has no valid ${field}`);
+  return d;
+}
+const toInt = (text: string | undefined): number | undefined => (text === undefined || text === '' ? undefined : Number(text));
+function required(node: XmlNode | undefined, name: string, where: string): string {
+  const v = asText(node?.[name]);
+  if (v === undefined) throw new UnreadableBody(`the response has no ${where}${name}`);
+  return v;
+}
+
+/** `arn:aws:sts::123456789012:assumed-role/…` → `123456789012`. */
+export function accountIdFromArn(arn: string | undefined): string | undefined {
+  const account = arn?.split(':')[4];
+  return account && /^\d{12}$/.test(account) ? account : undefined;
+}
+
+function credentialsOf(result: XmlNode, accountId: string | undefined): Credentials {
+  const c = asNode(result.Credentials);
+  if (!c) throw new UnreadableBody('the response has no Credentials');
+  return makeCredentials({
+    accessKeyId: required(c, 'AccessKeyId', 'Credentials.'),
+    secretAccessKey: required(c, 'SecretAccessKey', 'Credentials.'),
+    sessionToken: required(c, 'SessionToken', 'Credentials.'),
+    expiration: toDate(asText(c.Expiration), 'Credentials.Expiration'),
+    ...(accountId ? { accountId } : {}),
+  });
+}
+
+/** Drops undefined members so results print and compare cleanly. */
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+function roleResult(r: XmlNode, requestId: string) {
+  const user = asNode(r.AssumedRoleUser);
+  const arn = required(user, 'Arn', 'AssumedRoleUser.');
+  return {
+    requestId,
+    credentials: credentialsOf(r, accountIdFromArn(arn)),
+    assumedRoleUser: { arn, assumedRoleId: required(user, 'AssumedRoleId', 'AssumedRoleUser.') },
+    packedPolicySize: toInt(asText(r.PackedPolicySize)),
+    sourceIdentity: asText(r.SourceIdentity),
+    sessionTokenUtilization: toInt(asText(r.SessionTokenUtilization)),
+    sessionTokenSize: toInt(asText(r.SessionTokenSize)),
+  };
+}
+function tokenResult(r: XmlNode, requestId: string, accountId?: string) {
+  return {
+    requestId,
+    credentials: credentialsOf(r, accountId),
+    sessionTokenUtilization: toInt(asText(r.SessionTokenUtilization)),
+    sessionTokenSize: toInt(asText(r.SessionTokenSize)),
+  };
+}
+
+const FROM_WIRE: { [Op in StsOperationName]: (r: XmlNode, requestId: string) => StsOutput<Op> } = {
+  assumeRole: (r, id) => roleResult(r, id),
+  assumeRoleWithSAML: (r, id) => ({
+    ...roleResult(r, id),
+    subject: asText(r.Subject),
+    subjectType: asText(r.SubjectType),
+    issuer: asText(r.Issuer),
+    audience: asText(r.Audience),
+    nameQualifier: asText(r.NameQualifier),
+  }),
+  assumeRoleWithWebIdentity: (r, id) => ({
+    ...roleResult(r, id),
+    subjectFromWebIdentityToken: asText(r.SubjectFromWebIdentityToken),
+    provider: asText(r.Provider),
+    audience: asText(r.Audience),
+  }),
+  getSessionToken: (r, id) => tokenResult(r, id),
+  getFederationToken: (r, id) => {
+    const user = asNode(r.FederatedUser);
+    const arn = required(user, 'Arn', 'FederatedUser.');
+    return {
+      ...tokenResult(r, id, accountIdFromArn(arn)),
+      federatedUser: { arn, federatedUserId: required(user, 'FederatedUserId', 'FederatedUser.') },
+      packedPolicySize: toInt(asText(r.PackedPolicySize)),
+    };
+  },
+  getCallerIdentity: (r, id) => ({
+    requestId: id,
+    userId: required(r, 'UserId', ''),
+    account: required(r, 'Account', ''),
+    arn: required(r, 'Arn', ''),
+  }),
+  decodeAuthorizationMessage: (r, id) => ({ requestId: id, decodedMessage: required(r, 'DecodedMessage', '') }),
+  getAccessKeyInfo: (r, id) => ({ requestId: id, account: required(r, 'Account', '') }),
+};
+
+/** The camelCase result of an operation from its `…Result` element. Throws `UnreadableBody` when fields are missing. */
+export function toOutput<Op extends StsOperationName>(op: Op, result: XmlNode, requestId: string): StsOutput<Op> {
+  return compact((FROM_WIRE[op] as (r: XmlNode, id: string) => StsOutput<Op>)(result, requestId));
+}
