@@ -198,6 +198,26 @@ describe('refreshing', () => {
     expect((await p()).accessKeyId).toBe('AKIDEXAMPLE0001');
   });
 
+  it('with the system clock reads it once per event-loop turn for a fresh entry, and again in the next turn', async () => {
+    const inner = mockProvider(() => creds(Date.now() + 60 * MIN));
+    const p = refreshing(inner);
+    await p();
+    const spy = vi.spyOn(Date, 'now');
+    try {
+      await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 1000; i += 1) await p();
+      expect(spy.mock.calls.length).toBe(1);
+      await new Promise((r) => setImmediate(r));
+      await p();
+      expect(spy.mock.calls.length).toBe(2);
+      p.invalidate();
+      await p();
+      expect(inner.calls).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('rejects invalid options with a message naming the option', () => {
     expect(() => refreshing(mockProvider(creds()), { jitter: -1 })).toThrow(/jitter/);
   });

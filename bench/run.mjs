@@ -1,0 +1,43 @@
+// `npm run bench`: every comparison in one run, one table, and bench/RESULTS.md.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { benchImport, benchCachedGet } from './import-and-cached-get.mjs';
+
+const sections = [
+  ['cold import', benchImport],
+  ['cached get', benchCachedGet],
+];
+
+const fmt = (n) => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n));
+const rows = [];
+for (const [label, run] of sections) {
+  process.stderr.write(`bench: ${label}...\n`);
+  try {
+    rows.push(...(await run()));
+  } catch (error) {
+    rows.push({ name: `${label}: FAILED (${error.message})`, ours: NaN, anchor: NaN, unit: '', ratio: NaN });
+  }
+}
+
+const header = '| measurement | credchain | anchor | ratio | goal | met |\n|---|---|---|---|---|---|';
+const lines = rows.map(
+  (r) =>
+    `| ${r.name} | ${fmt(r.ours)} ${r.unit} | ${fmt(r.anchor)} ${r.unit} (${r.anchorName ?? ''}) | ${fmt(r.ratio)}× | ${r.goal === undefined ? '' : `≤ ${r.goal}×`} | ${r.met === undefined ? '' : r.met ? 'yes' : 'NO'} |`,
+);
+const table = [header, ...lines].join('\n');
+console.log(table);
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const report = `# Benchmark results
+
+Written by \`npm run bench\` (bench/run.mjs). Ratios are credchain ÷ anchor, lower is better; both sides run
+in the same process tree, on the same machine, in the same run.
+
+- Machine: ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}
+- Node: ${process.version}
+- Date: ${new Date().toISOString()}
+
+${table}
+`;
+writeFileSync(fileURLToPath(new URL('./RESULTS.md', import.meta.url)), report);
