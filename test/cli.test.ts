@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers/built-cli.js';
+import { spawn } from 'node:child_process';
+import { buildCli, runCli } from './helpers/built-cli.js';
 
 const KEYS = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 
@@ -54,5 +55,51 @@ describe('the built CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('****MPLE');
     expect(r.stdout + r.stderr).not.toContain(KEYS.AWS_SECRET_ACCESS_KEY);
+  });
+});
+
+describe('credchain exec', () => {
+  const script = `
+    let input = '';
+    process.stdin.on('data', (d) => (input += d)).on('end', () => {
+      console.log(JSON.stringify({ id: process.env.AWS_ACCESS_KEY_ID, hasSecret: process.env.AWS_SECRET_ACCESS_KEY === ${JSON.stringify(KEYS.AWS_SECRET_ACCESS_KEY)}, token: process.env.AWS_SESSION_TOKEN ?? null, region: process.env.AWS_REGION, input }));
+      console.error('to stderr');
+      process.exit(7);
+    });`;
+
+  it('runs the command with the credentials and region, passing stdio through and its exit code back', async () => {
+    const r = await runCli(['--region', 'eu-west-3', 'exec', '--', process.execPath, '-e', script], { ...KEYS }, 'hello');
+    expect(r.code).toBe(7);
+    expect(JSON.parse(r.stdout)).toEqual({ id: KEYS.AWS_ACCESS_KEY_ID, hasSecret: true, token: null, region: 'eu-west-3', input: 'hello' });
+    expect(r.stderr).toBe('to stderr\n');
+  });
+
+  it('reports death by signal as 128 + n', async () => {
+    const r = await runCli(['exec', '--', process.execPath, '-e', 'process.kill(process.pid, "SIGTERM")'], { ...KEYS });
+    expect(r.code).toBe(128 + 15);
+  });
+
+  it('forwards a signal sent to credchain to the command', async () => {
+    const cli = await buildCli();
+    const child = spawn(
+      process.execPath,
+      [cli, 'exec', '--', process.execPath, '-e', 'process.on("SIGTERM", () => { console.log("child got SIGTERM"); process.exit(5); }); console.log("ready"); setInterval(() => {}, 1000);'],
+      { env: { PATH: process.env.PATH ?? '', ...KEYS }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('ready') && !out.includes('got')) child.kill('SIGTERM');
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(out).toContain('child got SIGTERM');
+    expect(code).toBe(5);
+  });
+
+  it('exits 127 for a command that does not exist and 2 without a command', async () => {
+    expect((await runCli(['exec', '--', 'no-such-command-credchain'], { ...KEYS })).code).toBe(127);
+    expect((await runCli(['exec'], { ...KEYS })).code).toBe(2);
   });
 });

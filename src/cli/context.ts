@@ -20,6 +20,8 @@ export interface CliContext {
   readonly logger: Logger | undefined;
   /** The provider the command resolves (the default chain, honouring --profile and --region). */
   provider(): CredentialProvider;
+  /** The region: --region, then AWS_REGION, then AWS_DEFAULT_REGION, then the profile's `region`. */
+  region(): Promise<string | undefined>;
 }
 
 export interface Command {

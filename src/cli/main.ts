@@ -10,9 +10,10 @@ import { fromEnv } from '../providers/env.js';
 import { EXIT, UsageError, type CliContext, type Command, type GlobalFlags } from './context.js';
 import { exportCommand } from './commands/export.js';
 import { explainCommand } from './commands/explain.js';
+import { execCommand } from './commands/exec.js';
 import { stderrLogger } from './logger.js';
 
-const COMMANDS: readonly Command[] = [exportCommand, explainCommand];
+const COMMANDS: readonly Command[] = [exportCommand, execCommand, explainCommand];
 
 const GLOBAL_HELP = `credchain: find AWS credentials the way the AWS CLI does
 
@@ -94,6 +95,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     flags,
     logger,
     provider: () => (provider ??= refreshing(chain(fromEnv({ env })), { ...(logger ? { logger } : {}) })),
+    region: async () => flags.region ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined),
   };
   try {
     return await command.run(ctx, rest);
