@@ -3,10 +3,12 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchImport, benchCachedGet } from './import-and-cached-get.mjs';
+import { benchFootprint } from './footprint.mjs';
 
 const sections = [
   ['cold import', benchImport],
   ['cached get', benchCachedGet],
+  ['install footprint', benchFootprint],
 ];
 
 const fmt = (n) => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n));
