@@ -1,4 +1,4 @@
-import { CredentialsError, CredentialsNotFound } from '../errors.js';
+import { CredentialsError } from '../errors.js';
 
 const PROVIDER = 'ini';
 
@@ -45,11 +45,6 @@ export class ProfileNotFoundError extends CredentialsError {
     this.profileName = profileName;
     this.availableProfiles = availableProfiles;
   }
-}
-
-/** The selected `default` profile does not exist: not an error, the next provider applies. */
-export class DefaultProfileNotFound extends CredentialsNotFound {
-  override name = 'DefaultProfileNotFound';
 }
 
 /** A profile that sets something wrong or contradictory (partial keys, both sources, bad value...). */
