@@ -33,6 +33,8 @@ export interface ImdsServerOptions {
   readonly credentialsLifetimeSeconds?: number;
   /** Server clock, for token lifetimes and `Expiration`; share the test's fake clock. @default Date.now */
   readonly now?: Clock;
+  /** Loopback port to listen on. @default 0 (a random free port) */
+  readonly port?: number;
 }
 
 export interface ImdsServer extends MetadataServerBase {
@@ -93,7 +95,7 @@ export async function startImdsServer(options: ImdsServerOptions = {}): Promise<
       return { status: 200, body: credentialsDocument(credentials, lifetimeSeconds, now) };
     }
     return { status: 404 };
-  });
+  }, options.port);
 
   return withExtras(base, {
     expireTokens: () => tokens.clear(),

@@ -76,6 +76,7 @@ interface PendingFault {
  */
 export async function startMetadataServer(
   handle: (req: http.IncomingMessage, path: string, log: MetadataLoggedRequest) => MetadataAnswer,
+  port = 0,
 ): Promise<MetadataServerBase & { countCredentialsServed(): void }> {
   const requests: MetadataLoggedRequest[] = [];
   const faults: PendingFault[] = [];
@@ -123,12 +124,12 @@ export async function startMetadataServer(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const boundPort = (server.address() as AddressInfo).port;
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
+    endpoint: `http://127.0.0.1:${boundPort}`,
+    port: boundPort,
     requests,
     count: (filter = {}) =>
       requests.filter((r) => (filter.method === undefined || r.method === filter.method) && (filter.path === undefined || r.path === filter.path))
