@@ -236,7 +236,9 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
       sessionToken: `IQoJb3JpZ2luX2Vj${randomBytes(96).toString('base64')}`,
       expiresAtMs: Math.floor(nowMs / 1000) * 1000 + durationSeconds * 1000,
       kind,
-      ...who,
+      arn: who.arn,
+      userId: who.userId,
+      account: who.account,
     };
     issued.set(creds.accessKeyId, creds);
     issuedList.push(creds);
