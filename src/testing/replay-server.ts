@@ -136,8 +136,10 @@ export async function startReplayServer(
       for (const [name, values] of Object.entries(exchange.responseHeaders)) {
         if (!DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) headers[name] = values;
       }
+      const body = Buffer.concat(exchange.body);
+      headers['content-length'] = [String(body.length)];
       res.writeHead(exchange.status, headers);
-      res.end(Buffer.concat(exchange.body));
+      res.end(body);
     });
   });
   server.on('connection', (socket: Socket) => {
