@@ -44,17 +44,16 @@ function loadSignatureV4(): Promise<SignatureV4Class> {
   return signatureV4;
 }
 
-/** Signs a POST with SigV4 for `sts`; returns the headers to send (adds X-Amz-Date, token, Authorization). */
-export async function signRequest(
-  req: UnsignedRequest,
-  credentials: Credentials,
-  signingRegion: string,
-  signingDate: Date,
-): Promise<Record<string, string>> {
+type SignerInstance = InstanceType<SignatureV4Class>;
+/** The last signer built, reused while the credentials object and region stay the same (it caches signing keys). */
+let lastSigner: { credentials: Credentials; region: string; signer: SignerInstance } | undefined;
+
+async function signerFor(credentials: Credentials, region: string): Promise<SignerInstance> {
+  if (lastSigner && lastSigner.credentials === credentials && lastSigner.region === region) return lastSigner.signer;
   const SignatureV4 = await loadSignatureV4();
   const signer = new SignatureV4({
     service: 'sts',
-    region: signingRegion,
+    region,
     credentials: {
       accessKeyId: credentials.accessKeyId,
       secretAccessKey: credentials.secretAccessKey,
@@ -63,6 +62,18 @@ export async function signRequest(
     sha256: NodeSha256,
     applyChecksum: false,
   });
+  lastSigner = { credentials, region, signer };
+  return signer;
+}
+
+/** Signs a POST with SigV4 for `sts`; returns the headers to send (adds X-Amz-Date, token, Authorization). */
+export async function signRequest(
+  req: UnsignedRequest,
+  credentials: Credentials,
+  signingRegion: string,
+  signingDate: Date,
+): Promise<Record<string, string>> {
+  const signer = await signerFor(credentials, signingRegion);
   const signed = await signer.sign(
     {
       method: 'POST',

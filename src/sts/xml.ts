@@ -11,16 +11,15 @@ export type ParsedResponse =
 export class UnreadableBody extends Error {}
 
 type FastXml = typeof import('fast-xml-parser');
-let fastXml: Promise<FastXml> | undefined;
-let parser: InstanceType<FastXml['XMLParser']> | undefined;
+let parser: Promise<InstanceType<FastXml['XMLParser']>> | undefined;
 
 /** Loaded on first use so importing the package root does not pull in the XML parser. */
-async function loadParser(): Promise<{ lib: FastXml; parser: InstanceType<FastXml['XMLParser']> }> {
-  fastXml ??= import('fast-xml-parser');
-  const lib = await fastXml;
+function loadParser(): Promise<InstanceType<FastXml['XMLParser']>> {
   // Every value stays a string: account ids have leading zeros, and numbers are converted by field.
-  parser ??= new lib.XMLParser({ ignoreAttributes: true, parseTagValue: false, removeNSPrefix: true, processEntities: true });
-  return { lib, parser };
+  parser ??= import('fast-xml-parser').then(
+    (lib) => new lib.XMLParser({ ignoreAttributes: true, parseTagValue: false, removeNSPrefix: true, processEntities: true }),
+  );
+  return parser;
 }
 
 const asNode = (v: unknown): XmlNode | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as XmlNode) : undefined);
@@ -33,15 +32,17 @@ const asText = (v: unknown): string | undefined => (typeof v === 'string' ? v : 
  */
 export async function parseStsXml(body: string, action: string): Promise<ParsedResponse> {
   if (body.trim() === '') throw new UnreadableBody('the response body was empty');
-  const { lib, parser: p } = await loadParser();
-  const valid = lib.XMLValidator.validate(body);
-  if (valid !== true) throw new UnreadableBody('the response body is not well-formed XML (truncated or not XML)');
+  const p = await loadParser();
   let doc: XmlNode;
   try {
     doc = p.parse(body) as XmlNode;
   } catch {
-    throw new UnreadableBody('the response body could not be parsed as XML');
+    throw new UnreadableBody('the response body is not well-formed XML (truncated or not XML)');
   }
+  // The parser accepts a truncated document; a complete one ends by closing its root element.
+  const root = Object.keys(doc).find((k) => !k.startsWith('?'));
+  if (root === undefined || !new RegExp(`</(?:[\\w.-]+:)?${root}>\\s*$`).test(body))
+    throw new UnreadableBody('the response body is not well-formed XML (truncated or not XML)');
 
   const errorDoc = asNode(doc.ErrorResponse) ?? asNode(doc.Response);
   if (errorDoc) {

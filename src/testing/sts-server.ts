@@ -75,6 +75,8 @@ export interface StsRequestRecord {
   action: string | undefined;
   /** All form and query parameters as received (they may hold tokens: test data only). */
   params: Record<string, string>;
+  /** The raw request body. */
+  body: string;
   headers: IncomingHttpHeaders;
   method: string;
   /** True when the request carried a SigV4 Authorization header. */
@@ -452,6 +454,7 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     const record: StsRequestRecord = {
       action,
       params,
+      body: body.toString('utf8'),
       headers: req.headers,
       method: req.method ?? '',
       signed: false,
