@@ -111,7 +111,7 @@ export function booleanSetting(sources: Array<[string, string | boolean | undefi
   return undefined;
 }
 
-/** Calls a profile-settings source once; a failure names the provider but keeps the cause. */
+/** Reads a profile-settings source; its errors (e.g. a config file that does not parse) pass through unchanged. */
 export async function loadProfileSettings(source: ProfileSettingsSource | undefined): Promise<ProfileSettings> {
   if (source === undefined) return {};
   return typeof source === 'function' ? await source() : source;

@@ -57,7 +57,6 @@ export function parseCredentialsAnswer(answer: CredentialsAnswer): Credentials {
 /** Quotes a non-secret field for an error message, cut short and stripped of control characters. */
 function quoteHarmless(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f]/g, '?');
   return JSON.stringify(clean.length > 40 ? `${clean.slice(0, 40)}…` : clean);
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CredentialsNotFound } from '../../src/errors.js';
 import { fromInstanceMetadata, regionFromInstanceMetadata } from '../../src/providers/instance-metadata.js';
+import { forgetAbsentMetadataEndpoints } from '../../src/providers/metadata-off-host.js';
 import { createFakeClock } from '../../src/testing/fake-clock.js';
 import { startImdsServer, type ImdsServer } from '../../src/testing/imds-server.js';
 
@@ -79,6 +80,17 @@ describe('off EC2', () => {
     clock.advance(1);
     await expect(fromInstanceMetadata(options)()).resolves.toMatchObject({ accessKeyId: 'ASIAIMDS00000001' });
     expect(server.count()).toBe(3);
+  });
+
+  it('forgetAbsentMetadataEndpoints() clears the memory', async () => {
+    const port = await closedPort();
+    const options = { endpoint: `http://127.0.0.1:${port}`, env: {} };
+    await expect(fromInstanceMetadata(options)()).rejects.toThrow(CredentialsNotFound);
+    const server = await startImdsServer({ port });
+    cleanups.push(() => server.close());
+    await expect(fromInstanceMetadata(options)()).rejects.toThrow(/recently/);
+    forgetAbsentMetadataEndpoints();
+    await expect(fromInstanceMetadata(options)()).resolves.toMatchObject({ accessKeyId: 'ASIAIMDS00000001' });
   });
 
   it('the memory is configurable (0 turns it off)', async () => {
