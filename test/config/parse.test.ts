@@ -108,10 +108,20 @@ describe('parseSharedFile', () => {
     expect(parseSharedFile('\ufeff[default]\na = 1', 'credentials', 'c').profiles.default).toEqual({ a: '1' });
   });
 
-  it('returns frozen data so cached results cannot be changed by a caller', () => {
+  it('merges without changing either input (parsed files are shared through the cache)', () => {
+    const config = parseSharedFile('[profile a]\nx = 1\n[profile b]\ny = 2', 'config', 'c');
+    const credentials = parseSharedFile('[a]\nx = 3\n[c]\nz = 4', 'credentials', 'd');
+    const merged = mergeProfiles(config.profiles, credentials.profiles);
+    expect({ ...merged }).toEqual({ a: { x: '3' }, b: { y: '2' }, c: { z: '4' } });
+    expect(config.profiles.a).toEqual({ x: '1' });
+    expect(credentials.profiles.a).toEqual({ x: '3' });
+  });
+
+  it('does not see inherited names as profiles or keys', () => {
     const parsed = parseSharedFile('[default]\na = 1', 'credentials', 'c');
-    expect(Object.isFrozen(parsed.profiles)).toBe(true);
-    expect(Object.isFrozen(parsed.profiles.default)).toBe(true);
+    expect(parsed.profiles.constructor).toBeUndefined();
+    expect(parsed.profiles.default!.toString).toBeUndefined();
+    expect(mergeProfiles(parsed.profiles, parsed.profiles).hasOwnProperty).toBeUndefined();
   });
 
   it('warns about ignored keys without quoting their values', () => {
