@@ -4,10 +4,14 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchImport, benchCachedGet } from './import-and-cached-get.mjs';
 import { benchFootprint } from './footprint.mjs';
+import { benchSts } from './sts-overhead.mjs';
+import { benchMetadata } from './metadata-requests.mjs';
 
 const sections = [
   ['cold import', benchImport],
   ['cached get', benchCachedGet],
+  ['sts client', benchSts],
+  ['instance and container metadata', benchMetadata],
   ['install footprint', benchFootprint],
 ];
 

@@ -82,8 +82,9 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBody) {
-          res.destroy();
+          // finish first: destroying the response emits 'aborted' synchronously, which would settle as 'network'.
           finish(new HttpRequestError(`${where} answered ${res.statusCode} with a body over ${maxBody} bytes`, 'too-large'));
+          res.destroy();
           return;
         }
         chunks.push(chunk);
