@@ -16,3 +16,16 @@ export { fromContainerMetadata, type ContainerMetadataOptions } from './provider
 export { resolveImdsEndpoint, type ImdsEndpointInput, type ProfileSettings, type ProfileSettingsSource } from './providers/metadata-endpoint.js';
 export { MetadataResponseError, MetadataConfigError } from './providers/metadata-errors.js';
 export { forgetAbsentMetadataEndpoints } from './providers/metadata-off-host.js';
+export { loadSharedConfig, getProfileSetting, getServiceSetting, clearSharedConfigCache } from './config/files.js';
+export type { SharedConfig, SharedConfigOptions } from './config/files.js';
+export { planProfile } from './config/plan.js';
+export type { CredentialPlan, BaseSource, RoleHop } from './config/plan.js';
+export {
+  ConfigParseError,
+  ConfigFileError,
+  ProfileNotFoundError,
+  ProfileConfigError,
+  ProfileCycleError,
+  UnsupportedProfileError,
+} from './config/errors.js';
+export { fromProcess, ProcessCredentialsError } from './providers/process.js';
