@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 
 export interface HttpRequest {
   url: string | URL;
@@ -38,23 +37,43 @@ export class HttpRequestError extends Error {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
-const sharedAgents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 50 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 50 }),
-};
+
+interface Transport {
+  module: typeof import('node:http') | typeof import('node:https');
+  agent: http.Agent;
+}
+const transports = new Map<string, Promise<Transport>>();
+
+/**
+ * node:http and node:https (with TLS) load on first use, not at import: importing the package root
+ * stays cheap, and a process that never leaves loopback never loads TLS. One keep-alive agent per
+ * protocol is shared by every client in the process.
+ */
+function transportFor(url: URL): Promise<Transport> {
+  const key = url.protocol === 'https:' ? 'https' : 'http';
+  let transport = transports.get(key);
+  if (!transport) {
+    transport = (key === 'https' ? import('node:https') : import('node:http')).then((module) => ({
+      module,
+      agent: new module.Agent({ keepAlive: true, maxSockets: 50 }),
+    }));
+    transports.set(key, transport);
+  }
+  return transport;
+}
 
 /** The keep-alive agent for a URL's protocol, shared by every client in the process. */
-export function sharedAgentFor(url: URL): http.Agent {
-  return url.protocol === 'https:' ? sharedAgents.https : sharedAgents.http;
+export async function sharedAgentFor(url: URL): Promise<http.Agent> {
+  return (await transportFor(url)).agent;
 }
 
 /** One HTTP exchange with a deadline, an abort signal and a body cap. Never throws a parser's stack. */
-export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
   const method = req.method ?? 'GET';
   const where = `${method} ${url.origin}${url.pathname}`;
   const maxBody = req.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const transport = url.protocol === 'https:' ? https : http;
+  const transport = await transportFor(url);
 
   return new Promise<HttpResponse>((resolve, reject) => {
     if (req.signal?.aborted) {
@@ -76,7 +95,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
 
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const request = transport.request(url, { method, headers, agent: req.agent ?? sharedAgentFor(url) }, (res) => {
+    const request = transport.module.request(url, { method, headers, agent: req.agent ?? transport.agent }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

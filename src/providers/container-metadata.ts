@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import { systemClock, type Clock } from '../clock.js';
 import type { Credentials } from '../credentials.js';
 import { CredentialsError, CredentialsNotFound } from '../errors.js';
@@ -51,7 +50,8 @@ export interface ContainerMetadataOptions extends MetadataHttpOptions {
 /** True when a full URI may use plain http (loopback or a known link-local agent address). */
 export function isHttpAllowedHost(hostname: string): boolean {
   if (HTTP_ALLOWED_HOSTS.has(hostname.toLowerCase())) return true;
-  return net.isIPv4(hostname) && hostname.startsWith('127.');
+  // URL parsing has already normalized IPv4 hosts to four decimal octets (`127.1` -> `127.0.0.1`).
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 interface ContainerTarget {

@@ -1,6 +1,5 @@
 import type http from 'node:http';
-import pRetry from 'p-retry';
-import { httpRequest, HttpRequestError, sharedAgentFor, type HttpResponse } from '../http/request.js';
+import { httpRequest, HttpRequestError, type HttpResponse } from '../http/request.js';
 import { MetadataConfigError, MetadataResponseError } from './metadata-errors.js';
 import { METADATA_MAX_BODY_BYTES } from './metadata-response.js';
 
@@ -65,7 +64,7 @@ export async function sendMetadataRequest(settings: MetadataHttpSettings, call: 
       headers: call.headers ?? {},
       timeoutMs: settings.timeoutMs,
       maxBodyBytes: METADATA_MAX_BODY_BYTES,
-      agent: settings.agent ?? sharedAgentFor(call.url),
+      ...(settings.agent ? { agent: settings.agent } : {}),
     });
   } catch (error) {
     const { providerName } = settings;
@@ -98,7 +97,9 @@ export function unexpectedStatus(settings: MetadataHttpSettings, call: MetadataC
 }
 
 /** Runs `attempt`, retrying only errors marked retryable, with p-retry's exponential backoff. */
-export function withMetadataRetries<T>(settings: MetadataHttpSettings, attempt: () => Promise<T>): Promise<T> {
+export async function withMetadataRetries<T>(settings: MetadataHttpSettings, attempt: () => Promise<T>): Promise<T> {
+  // Loaded on first use: keeps it off the import path of the package root.
+  const { default: pRetry } = await import('p-retry');
   return pRetry(attempt, {
     retries: settings.maxRetries,
     minTimeout: settings.retryDelayMs,

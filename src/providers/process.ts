@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { systemClock, type Clock } from '../clock.js';
 import { makeCredentials, type CredentialProvider, type Credentials } from '../credentials.js';
 import { CredentialsError } from '../errors.js';
@@ -161,11 +160,13 @@ function stderrExcerpt(stderr: string): string {
   return ` Its stderr: ${tail.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?')}`;
 }
 
-function run(
+async function run(
   argv: string[],
   options: { env: Readonly<Record<string, string | undefined>>; timeoutMs: number; maxOutputBytes: number },
   describe: string,
 ): Promise<RunResult> {
+  // Loaded on first use: keeps node:child_process off the import path of the package root.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     // stdin is inherited, as the AWS CLI does, so a helper can prompt on the terminal (e.g. for MFA).
     const child = spawn(argv[0]!, argv.slice(1), {

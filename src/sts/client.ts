@@ -4,12 +4,10 @@ import type { CredentialProvider, Credentials } from '../credentials.js';
 import { CredentialsError, messageOf } from '../errors.js';
 import { headerValue, httpRequest, HttpRequestError, type HttpResponse } from '../http/request.js';
 import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
-import { resolveEndpoint, resolveRegion, type StsEndpoint } from './endpoints.js';
+import type { StsEndpoint } from './endpoints.js';
 import { CLOCK_SKEW_CODES, StsError } from './errors.js';
-import { encodeStsRequest } from './query.js';
 import { normalizeRetryPolicy, withRetries, type Jitter, type RetryPolicy } from './retry.js';
-import { signRequest } from './signer.js';
-import { runStub, type StsStub, type StsStubs } from './stubs.js';
+import type { StsStub, StsStubs } from './stubs.js';
 import {
   OPERATIONS,
   type AssumeRoleInput,
@@ -31,8 +29,11 @@ import {
   type StsOperationName,
   type StsOutput,
 } from './types.js';
-import { validateInput } from './validate.js';
-import { parseStsXml, toOutput, UnreadableBody } from './xml.js';
+
+type Engine = typeof import('./engine.js');
+let enginePromise: Promise<Engine> | undefined;
+/** The heavy half of the client, loaded on the first call (see engine.ts). */
+const loadEngine = (): Promise<Engine> => (enginePromise ??= import('./engine.js'));
 
 export interface StsClientOptions {
   /** Region for the endpoint and signing. Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, `profileRegion()`, else us-east-1 with the global endpoint. */
@@ -114,6 +115,7 @@ export class StsClient {
   /** The endpoint URL and signing region calls go to (resolved once per client). */
   resolveEndpoint(): Promise<StsEndpoint> {
     this.endpointPromise ??= (async () => {
+      const { resolveEndpoint, resolveRegion } = await loadEngine();
       const env = this.options.env ?? process.env;
       const region = await resolveRegion({ region: this.options.region, env, profileRegion: this.options.profileRegion });
       return resolveEndpoint({
@@ -157,7 +159,9 @@ export class StsClient {
   /** Runs any operation by method name; the named methods are shorthands for this. */
   async send<Op extends StsOperationName>(op: Op, input: StsInput<Op>, options: StsCallOptions = {}): Promise<StsOutput<Op>> {
     if (!(op in OPERATIONS)) throw new CredentialsError(`StsClient: unknown operation ${String(op)}`, { providerName: 'sts' });
-    if (this.options.validate !== false) validateInput(op, input);
+    const engine = await loadEngine();
+    const { runStub, encodeStsRequest } = engine;
+    if (this.options.validate !== false) engine.validateInput(op, input);
     const { stub } = this.options;
     if (stub !== undefined) {
       const one = stub === true ? undefined : (stub[op] as StsStub<Op> | undefined);
@@ -171,7 +175,7 @@ export class StsClient {
     const timeoutMs = options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT_MS;
     try {
       return await withRetries(
-        (attempt) => this.attempt(op, body, endpoint, attempt, timeoutMs, signal),
+        (attempt) => this.attempt(engine, op, body, endpoint, attempt, timeoutMs, signal),
         this.retryPolicy,
         (error) => error instanceof StsError && error.retryable,
         signal,
@@ -187,6 +191,7 @@ export class StsClient {
 
   /** One attempt: sign, send, parse; plus one immediate resend when the server says our clock is off. */
   private async attempt<Op extends StsOperationName>(
+    engine: Engine,
     op: Op,
     body: string,
     endpoint: StsEndpoint,
@@ -204,7 +209,7 @@ export class StsClient {
         'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
       };
       const sendHeaders = credentials
-        ? await signRequest({ url: endpoint.url, headers, body }, credentials, endpoint.signingRegion, new Date(this.now() + this.clockOffsetMs))
+        ? await engine.signRequest({ url: endpoint.url, headers, body }, credentials, endpoint.signingRegion, new Date(this.now() + this.clockOffsetMs))
         : headers;
       let response: HttpResponse;
       try {
@@ -223,7 +228,7 @@ export class StsClient {
         throw failure;
       }
       const headerRequestId = headerValue(response, 'x-amzn-requestid');
-      const outcome = await this.interpret(op, action, response, headerRequestId);
+      const outcome = await this.interpret(engine, op, action, response, headerRequestId);
       const requestId = outcome instanceof StsError ? outcome.requestId : outcome.requestId;
       this.logRequest(action, endpoint, attempt, started, response.status, requestId, outcome instanceof StsError ? outcome.code : undefined);
       if (!(outcome instanceof StsError)) return outcome;
@@ -236,6 +241,7 @@ export class StsClient {
   }
 
   private async interpret<Op extends StsOperationName>(
+    { parseStsXml, toOutput, UnreadableBody }: Engine,
     op: Op,
     action: string,
     response: HttpResponse,

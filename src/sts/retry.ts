@@ -1,4 +1,3 @@
-import pRetry from 'p-retry';
 import { CredentialsError } from '../errors.js';
 
 /** How a backoff delay is randomized; a function gets the capped delay and returns the one to use. */
@@ -67,13 +66,15 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * Runs `attempt` with p-retry. Our own backoff (p-retry's `minTimeout` is 0) so the jitter modes
  * match the Ruby SDK's. `isRetryable` decides per error; `onRetry` hears about each retry.
  */
-export function withRetries<T>(
+export async function withRetries<T>(
   attempt: (attemptNumber: number) => Promise<T>,
   policy: RetryPolicy,
   isRetryable: (error: Error) => boolean,
   signal: AbortSignal | undefined,
   onRetry?: (error: Error, retry: number, delayMs: number) => void,
 ): Promise<T> {
+  // Loaded on first use: keeps it off the import path of the package root.
+  const { default: pRetry } = await import('p-retry');
   return pRetry(attempt, {
     retries: policy.maxRetries,
     minTimeout: 0,

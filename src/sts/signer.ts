@@ -1,4 +1,4 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import type { Hash, Hmac } from 'node:crypto';
 import type { Credentials } from '../credentials.js';
 
 type Data = string | ArrayBuffer | ArrayBufferView;
@@ -9,14 +9,17 @@ function toBuffer(data: Data): Buffer | string {
   return Buffer.from(data);
 }
 
-/** SHA-256 / HMAC-SHA-256 in the shape `@smithy/signature-v4` wants, backed by node:crypto. */
+let nodeCrypto: typeof import('node:crypto') | undefined;
+
+/** SHA-256 / HMAC-SHA-256 in the shape `@smithy/signature-v4` wants, backed by node:crypto (loaded with the signer). */
 export class NodeSha256 {
   private hash: Hash | Hmac;
   constructor(private readonly secret?: Data) {
     this.hash = this.create();
   }
   private create(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(this.secret));
+    const crypto = nodeCrypto!;
+    return this.secret === undefined ? crypto.createHash('sha256') : crypto.createHmac('sha256', toBuffer(this.secret));
   }
   update(data: Data): void {
     this.hash.update(toBuffer(data));
@@ -40,7 +43,10 @@ let signatureV4: Promise<SignatureV4Class> | undefined;
 
 /** Loaded on first use so importing the package root does not pull in the signer. */
 function loadSignatureV4(): Promise<SignatureV4Class> {
-  signatureV4 ??= import('@smithy/signature-v4').then((m) => m.SignatureV4);
+  signatureV4 ??= Promise.all([import('@smithy/signature-v4'), import('node:crypto')]).then(([m, crypto]) => {
+    nodeCrypto = crypto;
+    return m.SignatureV4;
+  });
   return signatureV4;
 }
 

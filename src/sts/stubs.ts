@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { makeCredentials, type Credentials } from '../credentials.js';
 import { accountIdFromArn } from './xml.js';
 import type { StsInput, StsOperationName, StsOutput } from './types.js';
@@ -18,14 +17,18 @@ export type StsStubData<Op extends StsOperationName> = Partial<Omit<StsOutput<Op
 export type StsStubs = true | { [Op in StsOperationName]?: StsStub<Op> };
 
 const STUB_ACCOUNT = '123456789012';
-const id = (prefix: string, length: number) =>
-  prefix + randomBytes(length).toString('base64').replace(/[^A-Z0-9]/gi, '').toUpperCase().padEnd(length, 'X').slice(0, length);
+// Fake data needs no cryptographic randomness, and Math.random keeps node:crypto off the import path.
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const randomText = (alphabet: string, length: number) =>
+  Array.from({ length }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+const id = (prefix: string, length: number) => prefix + randomText(UPPER, length);
 
 function fakeCredentials(durationSeconds: number | undefined, defaultSeconds: number, nowMs: number, accountId?: string): Credentials {
   return makeCredentials({
     accessKeyId: id('ASIA', 16),
-    secretAccessKey: randomBytes(30).toString('base64'),
-    sessionToken: `stub-session-token-${randomBytes(24).toString('base64')}`,
+    secretAccessKey: randomText(BASE64, 40),
+    sessionToken: `stub-session-token-${randomText(BASE64, 32)}`,
     expiration: new Date(nowMs + (durationSeconds ?? defaultSeconds) * 1000),
     ...(accountId ? { accountId } : {}),
   });
