@@ -1,0 +1,347 @@
+import type { Clock } from '../clock.js';
+import type { CredentialProvider, Credentials } from '../credentials.js';
+import { CredentialsError, isNotFound } from '../errors.js';
+import { loadSharedConfig, type Env, type SharedConfig, type SharedConfigOptions } from '../config/files.js';
+import { ProfileConfigError } from '../config/errors.js';
+import { KEY } from '../config/keys.js';
+import { planProfile, ssoNotSupportedError, type BaseSource, type CredentialPlan } from '../config/plan.js';
+import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
+import { invalidateProvider, named, type InvalidatableProvider } from '../provider.js';
+import { refreshing } from '../refreshing.js';
+import type { StsClientOptions } from '../sts/client.js';
+import { fromContainerMetadata, type ContainerMetadataOptions } from './container-metadata.js';
+import { fromEnv } from './env.js';
+import { configuredEndpoint } from './ini-endpoint.js';
+import { ProfileCredentialsError } from './ini-errors.js';
+import { fromInstanceMetadata, type InstanceMetadataOptions } from './instance-metadata.js';
+import { fromProcess } from './process.js';
+
+/**
+ * `fromIni`: credentials of a profile of the shared config and credentials files, resolved the way
+ * the AWS CLI does. Three steps: load the files (cached by mtime), plan the profile (base source +
+ * role hops, `planProfile`), build providers from the plan and run them.
+ *
+ * Renewal: every call re-checks the two files (one `stat` each) and re-plans only when one changed;
+ * the built providers are kept while the plan stays the same, so an edit elsewhere in the files does
+ * not throw away STS sessions, and an edit to the profile takes effect at the next call. fromIni is
+ * therefore NOT wrapped in `refreshing`: each part caches where caching pays (role hops and web
+ * identity are refreshing providers already, `credential_process` and metadata sources get wrapped
+ * here); static keys need no cache. Wrap the result in `refreshing` (as the default chain does) and
+ * a changed file is picked up at the next renewal instead of the next call.
+ */
+
+/** STS client settings for the role hops and web identity (endpoint, retries, timeouts, agent…). */
+export type IniStsOptions = Omit<StsClientOptions, 'credentials' | 'region' | 'env' | 'now' | 'logger' | 'profileRegion' | 'stub'>;
+
+export interface FromIniOptions extends SharedConfigOptions {
+  /**
+   * Asked for a fresh MFA code each time a role whose profile sets `mfa_serial` is assumed (once per
+   * renewal). Without it, such a profile fails before any request is sent.
+   */
+  readonly tokenCode?: (mfaSerial: string) => Promise<string>;
+  /** Debug lines (which profile, which sources) and warnings; never a secret. */
+  readonly logger?: Logger;
+  /** Clock for expiry checks and renewal. @default Date.now */
+  readonly now?: Clock;
+  /**
+   * STS client settings for the role hops and web identity. `endpoint` here wins over the configured
+   * ones (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, `[services]` sts `endpoint_url`, `endpoint_url`).
+   */
+  readonly sts?: IniStsOptions;
+  /** Time allowed for a `credential_process` command. @default 60_000 */
+  readonly processTimeoutMs?: number;
+  /** Settings for `credential_source = Ec2InstanceMetadata` (the profile's `ec2_metadata_*` keys apply too). */
+  readonly instanceMetadata?: Omit<InstanceMetadataOptions, 'env' | 'profileSettings' | 'now' | 'logger'>;
+  /** Settings for `credential_source = EcsContainer`. */
+  readonly containerMetadata?: Omit<ContainerMetadataOptions, 'env' | 'now' | 'logger'>;
+}
+
+const PROVIDER = 'ini';
+
+interface Built {
+  /** Identity of the parsed files and selection this was built from: the fast path compares these. */
+  readonly profiles: SharedConfig['profiles'];
+  readonly ssoSessions: SharedConfig['ssoSessions'];
+  readonly services: SharedConfig['services'];
+  readonly profileName: string;
+  readonly configPath: string;
+  readonly credentialsPath: string;
+  /** Everything in the plan and STS settings that changes the result (held in memory only). */
+  readonly fingerprint: string;
+  readonly plan: CredentialPlan;
+  readonly where: (profileName: string) => string;
+  readonly provider: Promise<CredentialProvider>;
+  /** Providers created for this plan that cache, for `invalidate()`. */
+  readonly caching: CredentialProvider[];
+}
+
+/** Resolves credentials from a profile of the shared config/credentials files. See the module comment. */
+export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
+  const log = toFullLogger(options.logger);
+  let built: Built | undefined;
+
+  const current = async (): Promise<Built> => {
+    const config = await loadSharedConfig(options);
+    const last = built;
+    if (
+      last !== undefined &&
+      last.profiles === config.profiles &&
+      last.ssoSessions === config.ssoSessions &&
+      last.services === config.services &&
+      last.profileName === config.profileName &&
+      last.configPath === config.configPath &&
+      last.credentialsPath === config.credentialsPath
+    ) {
+      return last;
+    }
+    const plan = planProfile(config);
+    const env = options.env ?? process.env;
+    const sts = stsSettings(config, plan, env, options);
+    const fingerprint = fingerprintOf(plan, sts);
+    const where = (name: string) => whereDefined(config, name);
+    if (last !== undefined && last.fingerprint === fingerprint) {
+      built = { ...last, profiles: config.profiles, ssoSessions: config.ssoSessions, services: config.services, where };
+      return built;
+    }
+    if (last !== undefined) {
+      log.debug(`ini: the settings of profile \`${plan.profileName}\` changed; building its providers again`);
+      last.caching.forEach(invalidateProvider);
+    }
+    for (const warning of config.warnings) log.debug(`ini: ${warning}`);
+    checkMfa(plan, options, where);
+    const caching: CredentialProvider[] = [];
+    const provider = buildProviders(plan, config, sts, env, options, caching);
+    // A failed build (e.g. a module that cannot load) is retried at the next call.
+    provider.catch(() => {
+      if (built?.provider === provider) built = undefined;
+    });
+    log.debug(`ini: profile \`${plan.profileName}\`: ${describePlan(plan)}`);
+    built = {
+      profiles: config.profiles,
+      ssoSessions: config.ssoSessions,
+      services: config.services,
+      profileName: config.profileName,
+      configPath: config.configPath,
+      credentialsPath: config.credentialsPath,
+      fingerprint,
+      plan,
+      where,
+      provider,
+      caching,
+    };
+    return built;
+  };
+
+  const resolve = async (): Promise<Credentials> => {
+    const { plan, where, provider } = await current();
+    try {
+      return await (await provider)();
+    } catch (error) {
+      throw explainFailure(error, plan, where);
+    }
+  };
+
+  const result = named(PROVIDER, resolve as InvalidatableProvider);
+  result.invalidate = () => built?.caching.forEach(invalidateProvider);
+  return result;
+}
+
+// ---- build: plan -> providers ------------------------------------------------------------------
+
+interface StsSettings {
+  /** Region for every STS call of the chain: AWS_REGION, AWS_DEFAULT_REGION, then the selected profile's. */
+  readonly region: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly client: IniStsOptions;
+}
+
+function nonBlank(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+/**
+ * botocore creates the STS client of a profile's role chain with the session's region (the
+ * environment, then the selected profile's `region`) and the selected profile's configured endpoint.
+ * Both are computed here and passed explicitly, so the STS client's own env lookups agree.
+ */
+function stsSettings(config: SharedConfig, plan: CredentialPlan, env: Env, options: FromIniOptions): StsSettings {
+  const region = nonBlank(env.AWS_REGION) ?? nonBlank(env.AWS_DEFAULT_REGION) ?? plan.region;
+  const endpoint = options.sts?.endpoint ?? configuredEndpoint({ serviceId: 'sts', env, profile: config.profile, services: config.services })?.url;
+  return { region, endpoint, client: options.sts ?? {} };
+}
+
+function fingerprintOf(plan: CredentialPlan, sts: StsSettings): string {
+  const base = plan.base;
+  const baseParts =
+    base.kind === 'static'
+      ? [base.credentials.accessKeyId, base.credentials.secretAccessKey, base.credentials.sessionToken, base.credentials.accountId]
+      : [base];
+  return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint]);
+}
+
+function checkMfa(plan: CredentialPlan, options: FromIniOptions, where: (name: string) => string): void {
+  if (options.tokenCode !== undefined) return;
+  const hop = plan.roleHops.find((h) => h.mfaSerial !== undefined);
+  if (hop === undefined) return;
+  throw new ProfileConfigError(
+    hop.profileName,
+    `Profile \`${hop.profileName}\` (${where(hop.profileName)}) sets mfa_serial = ${hop.mfaSerial}, so assuming ${hop.roleArn} needs an MFA code, ` +
+      'but no tokenCode function was given; pass fromIni({ tokenCode: async (serial) => promptForCode(serial) }).',
+    KEY.mfaSerial,
+  );
+}
+
+async function buildProviders(
+  plan: CredentialPlan,
+  config: SharedConfig,
+  sts: StsSettings,
+  env: Env,
+  options: FromIniOptions,
+  caching: CredentialProvider[],
+): Promise<CredentialProvider> {
+  const cache = (p: CredentialProvider) => {
+    const r = refreshing(p, { now: options.now, logger: options.logger });
+    caching.push(r);
+    return r;
+  };
+  let provider = await buildBase(plan.base, config, sts, env, options, cache);
+  if (plan.roleHops.length === 0) return provider;
+  const { fromAssumeRole } = await import('./assume-role.js');
+  for (const hop of plan.roleHops) {
+    provider = fromAssumeRole({
+      roleArn: hop.roleArn,
+      source: provider,
+      ...(hop.roleSessionName !== undefined ? { roleSessionName: hop.roleSessionName } : {}),
+      ...(hop.externalId !== undefined ? { externalId: hop.externalId } : {}),
+      ...(hop.durationSeconds !== undefined ? { durationSeconds: hop.durationSeconds } : {}),
+      ...(hop.mfaSerial !== undefined ? { mfaSerial: hop.mfaSerial, tokenCode: () => options.tokenCode!(hop.mfaSerial!) } : {}),
+      ...(sts.region !== undefined ? { region: sts.region } : {}),
+      sts: stsClientOptions(sts, env, options),
+    });
+    caching.push(provider);
+  }
+  return provider;
+}
+
+function stsClientOptions(sts: StsSettings, env: Env, options: FromIniOptions): StsClientOptions {
+  return {
+    ...sts.client,
+    ...(sts.endpoint !== undefined ? { endpoint: sts.endpoint } : {}),
+    env,
+    ...(options.now !== undefined ? { now: options.now } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+  };
+}
+
+async function buildBase(
+  base: BaseSource,
+  config: SharedConfig,
+  sts: StsSettings,
+  env: Env,
+  options: FromIniOptions,
+  cache: (p: CredentialProvider) => CredentialProvider,
+): Promise<CredentialProvider> {
+  switch (base.kind) {
+    case 'static': {
+      const credentials = base.credentials;
+      return () => Promise.resolve(credentials);
+    }
+    case 'process':
+      return cache(
+        fromProcess({
+          command: base.command,
+          profileName: base.profileName,
+          ...(base.accountId !== undefined ? { accountId: base.accountId } : {}),
+          ...(options.processTimeoutMs !== undefined ? { timeoutMs: options.processTimeoutMs } : {}),
+          env,
+          ...(options.platform !== undefined ? { platform: options.platform } : {}),
+          ...(options.now !== undefined ? { now: options.now } : {}),
+        }),
+      );
+    case 'credential-source':
+      switch (base.name) {
+        case 'Environment':
+          return fromEnv({ env: env as NodeJS.ProcessEnv });
+        case 'Ec2InstanceMetadata':
+          return cache(
+            fromInstanceMetadata({
+              ...options.instanceMetadata,
+              env: env as NodeJS.ProcessEnv,
+              profileSettings: config.profile ?? {},
+              ...(options.now !== undefined ? { now: options.now } : {}),
+              ...(options.logger !== undefined ? { logger: options.logger } : {}),
+            }),
+          );
+        case 'EcsContainer':
+          return cache(
+            fromContainerMetadata({
+              ...options.containerMetadata,
+              env: env as NodeJS.ProcessEnv,
+              ...(options.now !== undefined ? { now: options.now } : {}),
+              ...(options.logger !== undefined ? { logger: options.logger } : {}),
+            }),
+          );
+      }
+      break;
+    case 'web-identity': {
+      const { fromTokenFile } = await import('./token-file.js');
+      return fromTokenFile({
+        webIdentityTokenFile: base.tokenFile,
+        roleArn: base.roleArn,
+        ...(base.roleSessionName !== undefined ? { roleSessionName: base.roleSessionName } : {}),
+        ...(sts.region !== undefined ? { region: sts.region } : {}),
+        sts: stsClientOptions(sts, env, options),
+      });
+    }
+    case 'sso':
+      throw ssoNotSupportedError(base);
+  }
+  throw new CredentialsError(`ini: unknown base source ${(base as { kind: string }).kind}`, { providerName: PROVIDER });
+}
+
+// ---- messages ------------------------------------------------------------------------------------
+
+function whereDefined(config: SharedConfig, name: string): string {
+  const files = [
+    config.configFileProfiles[name] !== undefined ? config.configPath : undefined,
+    config.credentialsFileProfiles[name] !== undefined ? config.credentialsPath : undefined,
+  ].filter((f): f is string => f !== undefined);
+  return files.length ? `in ${files.join(' and ')}` : `in ${config.configPath} or ${config.credentialsPath}`;
+}
+
+function describeBase(base: BaseSource): string {
+  switch (base.kind) {
+    case 'static':
+      return `static keys of profile \`${base.profileName}\``;
+    case 'credential-source':
+      return `credential_source = ${base.name} of profile \`${base.profileName}\``;
+    case 'web-identity':
+      return `web identity token file ${base.tokenFile} for ${base.roleArn} (profile \`${base.profileName}\`)`;
+    case 'process':
+      return `credential_process of profile \`${base.profileName}\``;
+    case 'sso':
+      return `SSO of profile \`${base.profileName}\``;
+  }
+}
+
+function describePlan(plan: CredentialPlan): string {
+  const hops = plan.roleHops.map((h) => `assume ${h.roleArn} (profile \`${h.profileName}\`)`);
+  return [describeBase(plan.base), ...hops].join(' -> ');
+}
+
+/**
+ * Failures while running a planned profile become real errors naming the profile and its file:
+ * even "not found" (no env keys for `credential_source = Environment`, no instance role), because
+ * the user asked for this profile and falling through to another identity would hide the mistake.
+ * Our own config errors already say all that and pass through unchanged.
+ */
+function explainFailure(error: unknown, plan: CredentialPlan, where: (name: string) => string): unknown {
+  if (error instanceof ProfileConfigError || error instanceof ProfileCredentialsError) return error;
+  const base = plan.base;
+  const what =
+    plan.roleHops.length > 0
+      ? `could not get credentials through ${describePlan(plan)}`
+      : `could not get credentials from the ${describeBase(base)}`;
+  const name = isNotFound(error) && base.kind === 'credential-source' ? base.profileName : plan.profileName;
+  return new ProfileCredentialsError(name, where(name), what, error);
+}
