@@ -1,0 +1,85 @@
+import { systemClock } from '../clock.js';
+import type { CredentialProvider } from '../credentials.js';
+import type { RefreshingProvider } from '../refreshing.js';
+import type { AssumeRoleInput, StsPolicyDescriptor, StsTag } from '../sts/index.js';
+import { optionError } from './sts-errors.js';
+import { askTokenCode, checkMfaOptions, type TokenCodeFn } from './sts-mfa.js';
+import {
+  defaultSessionName,
+  pick,
+  resolveSource,
+  sessionProvider,
+  StsClients,
+  type RefreshTuning,
+  type StsProviderOptions,
+  type StsSessionProvider,
+} from './sts-provider.js';
+
+export interface AssumeRoleOptions extends StsProviderOptions {
+  /** The role to assume, e.g. `arn:aws:iam::123456789012:role/deploy`. */
+  readonly roleArn: string;
+  /** The caller's own credentials; may itself be an assume-role provider (role chaining). */
+  readonly source: CredentialProvider;
+  /** @default `credchain-<epoch ms>`, fixed when the provider is created */
+  readonly roleSessionName?: string;
+  readonly externalId?: string;
+  /** 900–43200; STS defaults to 3600 (and caps chained sessions at 3600). */
+  readonly durationSeconds?: number;
+  /** Inline session policy (JSON). */
+  readonly policy?: string;
+  readonly policyArns?: readonly StsPolicyDescriptor[];
+  readonly tags?: readonly StsTag[];
+  readonly transitiveTagKeys?: readonly string[];
+  readonly sourceIdentity?: string;
+  /** The MFA device's serial number or ARN; needs `tokenCode`. */
+  readonly mfaSerial?: string;
+  /** Asked for a fresh six-digit code once per renewal that calls STS. */
+  readonly tokenCode?: TokenCodeFn;
+}
+
+const NAME = 'assume-role';
+
+/**
+ * Credentials of an assumed role (`AssumeRole`), signed with `source`. Comes wrapped in
+ * `refreshing()`; `refresh: false` gives the bare provider. Sessions are shared through the
+ * process-wide STS session cache.
+ */
+export function fromAssumeRole(options: AssumeRoleOptions & { readonly refresh: false }): StsSessionProvider;
+export function fromAssumeRole(options: AssumeRoleOptions & { readonly refresh?: RefreshTuning }): RefreshingProvider;
+export function fromAssumeRole(options: AssumeRoleOptions): StsSessionProvider;
+export function fromAssumeRole(options: AssumeRoleOptions): StsSessionProvider | RefreshingProvider {
+  if (options === null || typeof options !== 'object') throw optionError(NAME, 'fromAssumeRole', 'expects an options object with roleArn and source');
+  const { roleArn, source } = options;
+  if (typeof roleArn !== 'string' || roleArn.trim() === '') throw optionError(NAME, 'fromAssumeRole', 'roleArn is missing or empty');
+  if (typeof source !== 'function') throw optionError(NAME, 'fromAssumeRole', `source must be a credential provider (a function) for role ${roleArn}`);
+  checkMfaOptions(NAME, 'fromAssumeRole', options);
+  const roleSessionName = options.roleSessionName ?? defaultSessionName(options.now ?? systemClock);
+  const clients = new StsClients(options);
+
+  const input: Omit<AssumeRoleInput, 'tokenCode'> = {
+    roleArn,
+    roleSessionName,
+    ...pick(options, ['externalId', 'durationSeconds', 'policy', 'policyArns', 'tags', 'transitiveTagKeys', 'sourceIdentity']),
+    ...(options.mfaSerial !== undefined ? { serialNumber: options.mfaSerial } : {}),
+  };
+  const about = { providerName: NAME, operation: 'AssumeRole', roleArn };
+
+  return sessionProvider({
+    name: NAME,
+    options,
+    clients,
+    source,
+    plan: async (state) => {
+      const caller = await resolveSource(NAME, source, `role ${roleArn}`);
+      return {
+        about,
+        keyParts: [caller.accessKeyId, input],
+        fetch: async () => {
+          const tokenCode = await askTokenCode(NAME, options, state);
+          const out = await clients.signedWith(caller).assumeRole({ ...input, ...(tokenCode !== undefined ? { tokenCode } : {}) });
+          return out.credentials;
+        },
+      };
+    },
+  });
+}

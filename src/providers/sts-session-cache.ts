@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import type { LRUCache } from 'lru-cache';
+import type { Clock } from '../clock.js';
+import type { Credentials } from '../credentials.js';
+import { CredentialsError } from '../errors.js';
+
+/**
+ * The process-wide cache of STS sessions, shared by every STS-backed provider, so two providers that
+ * assume the same role from the same source with the same parameters make one STS call, not two.
+ *
+ * It is not a credential cache for callers (that is `refreshing`): it only answers "is there a
+ * session for exactly these parameters that is still worth handing to a new holder?". Keys are
+ * SHA-256 digests of every parameter that changes the result, so no token, assertion or policy is
+ * kept in a key.
+ */
+
+export interface StsSessionCacheOptions {
+  /** Turns the cache off (every provider then calls STS for itself) or back on. @default true */
+  readonly enabled?: boolean;
+  /** Most sessions kept; the least recently used leaves first. @default 100 */
+  readonly maxEntries?: number;
+  /** Clock for expiring entries (ms since epoch). For tests with a fake clock. @default Date.now */
+  readonly now?: Clock;
+}
+
+export interface StsSessionCacheInfo {
+  readonly enabled: boolean;
+  readonly maxEntries: number;
+  /** Sessions held now (entries past their expiration may linger until touched). */
+  readonly size: number;
+}
+
+/** One cached session. `obtainedAt` lets each reader judge freshness with its own renewal windows. */
+export interface CachedSession {
+  readonly credentials: Credentials;
+  readonly obtainedAt: number;
+  readonly expiresAt: number;
+}
+
+const DEFAULT_MAX_ENTRIES = 100;
+
+let settings: Required<Omit<StsSessionCacheOptions, 'now'>> & { now: Clock | undefined } = {
+  enabled: true,
+  maxEntries: DEFAULT_MAX_ENTRIES,
+  now: undefined,
+};
+let cache: LRUCache<string, CachedSession> | undefined;
+let cachePromise: Promise<LRUCache<string, CachedSession>> | undefined;
+/** Fetches under way, so concurrent providers with the same key share one STS call. */
+const inflight = new Map<string, Promise<Credentials>>();
+
+/**
+ * Sets the size of the shared STS session cache, or turns it off. Replacing the settings empties
+ * the cache. Provider-level opt-out: `sessionCache: false` on any STS-backed provider.
+ */
+export function configureStsSessionCache(options: StsSessionCacheOptions): void {
+  const maxEntries = options.maxEntries ?? settings.maxEntries;
+  if (!(Number.isInteger(maxEntries) && maxEntries >= 1))
+    throw new CredentialsError(`configureStsSessionCache(): option maxEntries must be an integer >= 1 (got ${String(maxEntries)})`, {
+      providerName: 'sts-session-cache',
+    });
+  settings = { enabled: options.enabled ?? settings.enabled, maxEntries, now: 'now' in options ? options.now : settings.now };
+  clearStsSessionCache();
+  cache = undefined;
+  cachePromise = undefined;
+}
+
+/** Forgets every cached STS session (providers keep their own `refreshing` caches). */
+export function clearStsSessionCache(): void {
+  cache?.clear();
+  inflight.clear();
+}
+
+export function stsSessionCacheInfo(): StsSessionCacheInfo {
+  return { enabled: settings.enabled, maxEntries: settings.maxEntries, size: cache?.size ?? 0 };
+}
+
+/** SHA-256 hex of a secret (token, assertion): goes into keys instead of the secret itself. */
+export function digestOf(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** The cache key for a session: a digest of every part that changes the STS result. */
+export function sessionKeyOf(parts: readonly unknown[]): string {
+  return digestOf(JSON.stringify(parts));
+}
+
+// lru-cache is loaded on first use so importing the package root stays cheap.
+async function theCache(): Promise<LRUCache<string, CachedSession> | undefined> {
+  if (!settings.enabled) return undefined;
+  if (cache) return cache;
+  cachePromise ??= import('lru-cache').then(({ LRUCache }) => {
+    const clock = settings.now;
+    cache = new LRUCache<string, CachedSession>({
+      max: settings.maxEntries,
+      // Each entry gets its own ttl: the time left until its credentials expire.
+      ttlAutopurge: false,
+      ...(clock ? { perf: { now: clock }, ttlResolution: 0 } : {}),
+    });
+    return cache;
+  });
+  return cachePromise;
+}
+
+export interface SharedSessionRequest {
+  readonly key: string;
+  readonly now: Clock;
+  /** Whether a cached session may be handed to this caller (not yet in its renewal window). */
+  readonly shareable: (session: CachedSession, nowMs: number) => boolean;
+  /** Calls STS. */
+  readonly fetch: () => Promise<Credentials>;
+}
+
+/** A session for `key`: a shareable cached one, the fetch already under way for it, or a new fetch. */
+export async function sharedSession(request: SharedSessionRequest): Promise<{ credentials: Credentials; cached: boolean }> {
+  const store = await theCache();
+  if (!store) return { credentials: await request.fetch(), cached: false };
+  const { key, now } = request;
+  const hit = store.get(key);
+  if (hit && request.shareable(hit, now())) return { credentials: hit.credentials, cached: true };
+  const pending = inflight.get(key);
+  if (pending) return { credentials: await pending, cached: true };
+
+  const fetching: Promise<Credentials> = request.fetch().then((credentials) => {
+    // Stored only if nobody dropped this fetch meanwhile (`invalidate()` during the call).
+    if (inflight.get(key) === fetching && credentials.expiration) {
+      const obtainedAt = now();
+      const expiresAt = credentials.expiration.getTime();
+      if (expiresAt > obtainedAt) store.set(key, { credentials, obtainedAt, expiresAt }, { ttl: expiresAt - obtainedAt });
+    }
+    return credentials;
+  });
+  inflight.set(key, fetching);
+  try {
+    return { credentials: await fetching, cached: false };
+  } finally {
+    if (inflight.get(key) === fetching) inflight.delete(key);
+  }
+}
+
+/** Drops the session for `key` (and forgets a fetch under way for it). */
+export function dropSession(key: string): void {
+  cache?.delete(key);
+  inflight.delete(key);
+}
