@@ -38,19 +38,8 @@ const MAX_STDERR_BYTES = 64 * 1024;
 const STDERR_QUOTE_CHARS = 1_000;
 const KILL_GRACE_MS = 2_000;
 
-export type ProcessFailure = 'command-line' | 'spawn' | 'exit' | 'signal' | 'timeout' | 'output';
-
-export class ProcessCredentialsError extends CredentialsError {
-  override name = 'ProcessCredentialsError';
-  readonly reason: ProcessFailure;
-  readonly exitCode: number | undefined;
-
-  constructor(message: string, reason: ProcessFailure, options: { exitCode?: number; cause?: unknown } = {}) {
-    super(message, { providerName: 'process', cause: options.cause });
-    this.reason = reason;
-    this.exitCode = options.exitCode;
-  }
-}
+export { ProcessCredentialsError, type ProcessFailure } from './process-errors.js';
+import { ProcessCredentialsError } from './process-errors.js';
 
 // ---- command-line splitting ----------------------------------------------------------------------
 

@@ -1,0 +1,32 @@
+// Public entry points of the providers whose code loads on first use (see lazy.ts).
+import type { InvalidatableProvider } from './provider.js';
+import { lazyProvider } from './lazy.js';
+import type { InstanceMetadataOptions } from './providers/instance-metadata.js';
+import type { ContainerMetadataOptions } from './providers/container-metadata.js';
+import type { FromProcessOptions } from './providers/process.js';
+import type { SharedConfig, SharedConfigOptions } from './config/files.js';
+
+/** EC2 instance role credentials from IMDS (IMDSv2, v1 fallback, static stability). See `InstanceMetadataOptions`. */
+export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): InvalidatableProvider {
+  return lazyProvider('instance-metadata', async () => (await import('./providers/instance-metadata.js')).fromInstanceMetadata(options));
+}
+
+/** The instance's region from IMDS; `undefined` off EC2, when disabled, or when the path is missing. */
+export async function regionFromInstanceMetadata(options: InstanceMetadataOptions = {}): Promise<string | undefined> {
+  return (await import('./providers/instance-metadata.js')).regionFromInstanceMetadata(options);
+}
+
+/** ECS task role / EKS Pod Identity credentials from the container endpoint. See `ContainerMetadataOptions`. */
+export function fromContainerMetadata(options: ContainerMetadataOptions = {}): InvalidatableProvider {
+  return lazyProvider('container-metadata', async () => (await import('./providers/container-metadata.js')).fromContainerMetadata(options));
+}
+
+/** Credentials printed by a `credential_process` command (Version 1 JSON), run without a shell. */
+export function fromProcess(options: FromProcessOptions): InvalidatableProvider {
+  return lazyProvider('process', async () => (await import('./providers/process.js')).fromProcess(options));
+}
+
+/** Reads and merges `~/.aws/config` and `~/.aws/credentials` for a profile (cached by path and mtime). */
+export async function loadSharedConfig(options: SharedConfigOptions = {}): Promise<SharedConfig> {
+  return (await import('./config/files.js')).loadSharedConfig(options);
+}
