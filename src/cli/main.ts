@@ -4,16 +4,19 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CredentialsError, isNotFound, messageOf } from '../errors.js';
 import { explain } from '../explain.js';
-import { chain } from '../chain.js';
-import { refreshing } from '../refreshing.js';
-import { fromEnv } from '../providers/env.js';
+import { named } from '../provider.js';
+import { defaultChain } from '../default-chain.js';
+import { INNER_PROVIDER } from '../trace.js';
 import { EXIT, UsageError, type CliContext, type Command, type GlobalFlags } from './context.js';
 import { exportCommand } from './commands/export.js';
 import { explainCommand } from './commands/explain.js';
 import { execCommand } from './commands/exec.js';
 import { stderrLogger } from './logger.js';
+import { whoamiCommand } from './commands/whoami.js';
+import { terminalTokenCode, withStatusLine } from './prompt.js';
+import type { CredentialProvider } from '../credentials.js';
 
-const COMMANDS: readonly Command[] = [exportCommand, execCommand, explainCommand];
+const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, explainCommand];
 
 const GLOBAL_HELP = `credchain: find AWS credentials the way the AWS CLI does
 
@@ -31,9 +34,17 @@ Global flags:
 Exit codes: 0 ok, 1 no credentials (or the command failed), 2 usage error.`;
 
 export interface RunOptions {
-  stdout?: NodeJS.WritableStream & import('node:stream').Writable;
-  stderr?: NodeJS.WritableStream & import('node:stream').Writable;
+  stdout?: import('node:stream').Writable;
+  stderr?: import('node:stream').Writable & { isTTY?: boolean };
+  stdin?: import('node:stream').Readable;
   env?: NodeJS.ProcessEnv;
+}
+
+/** Wraps the chain so a slow resolution shows a status line on a terminal; explain still sees the chain. */
+function withStatus(provider: CredentialProvider, stderr: NonNullable<RunOptions['stderr']>): CredentialProvider {
+  const wrapped = named('default chain', () => withStatusLine(stderr, 'resolving credentials', provider()));
+  Object.defineProperty(wrapped, INNER_PROVIDER, { value: provider, enumerable: false });
+  return wrapped;
 }
 
 /** Splits global flags (anywhere before the command's own `--`) from the command and its args. */
@@ -87,15 +98,33 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     return EXIT.ok;
   }
   const logger = flags.debug ? stderrLogger(stderr) : undefined;
-  let provider: ReturnType<CliContext['provider']> | undefined;
+  let provider: CredentialProvider | undefined;
+  let profileRegion: Promise<string | undefined> | undefined;
   const ctx: CliContext = {
     stdout,
     stderr,
     env,
     flags,
     logger,
-    provider: () => (provider ??= refreshing(chain(fromEnv({ env })), { ...(logger ? { logger } : {}) })),
-    region: async () => flags.region ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined),
+    provider: () =>
+      (provider ??= withStatus(
+        defaultChain({
+          env,
+          ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+          ...(flags.region !== undefined ? { region: flags.region } : {}),
+          ...(logger ? { logger } : {}),
+          tokenCode: terminalTokenCode(options.stdin ?? process.stdin, stderr),
+        }),
+        stderr,
+      )),
+    region: async () =>
+      flags.region ??
+      (env.AWS_REGION || undefined) ??
+      (env.AWS_DEFAULT_REGION || undefined) ??
+      (await (profileRegion ??= import('../config/files.js')
+        .then(({ loadSharedConfig }) => loadSharedConfig({ env, ...(flags.profile !== undefined ? { profile: flags.profile } : {}) }))
+        .then((config) => config.profile?.region as string | undefined)
+        .catch(() => undefined))),
   };
   try {
     return await command.run(ctx, rest);

@@ -33,14 +33,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI in a child process with exactly the given environment (plus PATH). */
+/** Runs the built CLI in a child process with exactly the given environment (plus PATH, a HOME without ~/.aws, IMDS off). */
 export async function runCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
   const cli = await buildCli();
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [cli, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: env.HOME ?? '/nonexistent-home', ...env }, timeout: 30_000 },
+      {
+        // IMDS off unless a test points it at a local server: tests never reach the real link-local address.
+        env: { PATH: process.env.PATH ?? '', HOME: env.HOME ?? '/nonexistent-home', AWS_EC2_METADATA_DISABLED: 'true', ...env },
+        timeout: 30_000,
+      },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
       },

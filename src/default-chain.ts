@@ -1,0 +1,111 @@
+import { chain } from './chain.js';
+import type { Clock } from './clock.js';
+import type { CredentialProvider } from './credentials.js';
+import { lazyProvider } from './lazy.js';
+import type { Logger } from './logger.js';
+import { refreshing, type RefreshingOptions, type RefreshingProvider } from './refreshing.js';
+import { fromEnv } from './providers/env.js';
+import type { FromIniOptions, IniStsOptions } from './providers/ini.js';
+import type { TokenFileOptions } from './providers/token-file.js';
+import type { ContainerMetadataOptions } from './providers/container-metadata.js';
+import type { InstanceMetadataOptions } from './providers/instance-metadata.js';
+
+export interface DefaultChainOptions {
+  /**
+   * The profile to use. Given here (or with the CLI's `--profile`), it also skips the environment
+   * variables link, as botocore does for an explicit profile; `AWS_PROFILE` only selects the profile.
+   */
+  readonly profile?: string;
+  /** The region for STS calls (role hops, web identity). Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`. */
+  readonly region?: string;
+  /** Debug lines and warnings from every link; never a secret. */
+  readonly logger?: Logger;
+  /** Asked for a fresh MFA code when a profile with `mfa_serial` is assumed (once per renewal). */
+  readonly tokenCode?: (mfaSerial: string) => Promise<string>;
+  /** The environment every link reads. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Clock for every link and the cache. @default Date.now */
+  readonly now?: Clock;
+  /** Shared config file paths (default `AWS_CONFIG_FILE`, `~/.aws/config`, ...). */
+  readonly configFile?: string;
+  readonly credentialsFile?: string;
+  /** STS client settings for role hops and web identity (e.g. `endpoint`, `maxRetries`). */
+  readonly sts?: IniStsOptions;
+  /** Per-provider options. */
+  readonly ini?: Omit<FromIniOptions, 'profile' | 'env' | 'logger' | 'now' | 'tokenCode' | 'sts'>;
+  readonly tokenFile?: Omit<TokenFileOptions, 'env' | 'logger' | 'now'>;
+  readonly containerMetadata?: Omit<ContainerMetadataOptions, 'env' | 'logger' | 'now'>;
+  readonly instanceMetadata?: Omit<InstanceMetadataOptions, 'env' | 'logger' | 'now'>;
+  /** Tuning of the refreshing cache around the chain. */
+  readonly refresh?: Omit<RefreshingOptions, 'now' | 'logger'>;
+}
+
+/**
+ * The AWS CLI v2 / botocore chain, in one `refreshing` cache: environment variables, the shared
+ * config profile, the web identity token file, container metadata, instance metadata. Call it once
+ * at start-up and pass the result to every client: they share one resolution and one renewal.
+ * Each link's code loads when the chain first reaches it.
+ */
+export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvider {
+  const env = options.env ?? process.env;
+  const common = {
+    env,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
+  const region = options.region;
+  const links: CredentialProvider[] = [];
+  if (options.profile === undefined) links.push(fromEnv({ env }));
+  links.push(
+    lazyProvider('ini', async () =>
+      (await import('./providers/ini.js')).fromIni({
+        ...options.ini,
+        ...common,
+        ...(options.profile !== undefined ? { profile: options.profile } : {}),
+        ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
+        ...(options.credentialsFile !== undefined ? { credentialsFile: options.credentialsFile } : {}),
+        ...(options.tokenCode ? { tokenCode: options.tokenCode } : {}),
+        ...(options.sts || region ? { sts: { ...options.sts, ...(region ? { region } : {}) } } : {}),
+      }),
+    ),
+    lazyProvider('token-file', async () =>
+      (await import('./providers/token-file.js')).fromTokenFile({
+        ...(region ? { region } : {}),
+        ...(options.sts ? { sts: { ...options.sts, ...(region ? { region } : {}) } } : {}),
+        ...options.tokenFile,
+        ...common,
+        // The chain's own cache renews; a second cache inside would only add a window.
+        refresh: false,
+      }),
+    ),
+    lazyProvider('container-metadata', async () =>
+      (await import('./providers/container-metadata.js')).fromContainerMetadata({ ...options.containerMetadata, ...common }),
+    ),
+    lazyProvider('instance-metadata', async () => {
+      const [{ fromInstanceMetadata }, { loadSharedConfig }] = await Promise.all([
+        import('./providers/instance-metadata.js'),
+        import('./config/files.js'),
+      ]);
+      return fromInstanceMetadata({
+        // The profile's ec2_metadata_* keys apply, as in the SDKs.
+        profileSettings: async () =>
+          (
+            await loadSharedConfig({
+              env,
+              ...(options.profile !== undefined ? { profile: options.profile } : {}),
+              ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
+              ...(options.credentialsFile !== undefined ? { credentialsFile: options.credentialsFile } : {}),
+            })
+          ).profile ?? {},
+        ...options.instanceMetadata,
+        ...common,
+      });
+    }),
+  );
+  return refreshing(chain(...links), {
+    ...options.refresh,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    name: 'default chain',
+  });
+}
