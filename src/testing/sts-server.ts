@@ -347,10 +347,17 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     const roleArn = required(params, 'RoleArn');
     let sessionName: string;
     let extra = '';
+    /** The assertion's `SessionNotOnOrAfter`: the session ends then if that comes before DurationSeconds. */
+    let sessionNotOnOrAfterMs: number | undefined;
     if (action === 'AssumeRoleWithSAML') {
       required(params, 'PrincipalArn');
       const decoded = Buffer.from(required(params, 'SAMLAssertion'), 'base64').toString('utf8');
       if (!decoded.includes('<')) throw new StsReject(400, 'InvalidIdentityToken', 'Invalid base64 SAMLResponse (Service: AWSOpenIdDiscoveryService)');
+      const notAfter = /SessionNotOnOrAfter="([^"]+)"/.exec(decoded)?.[1];
+      if (notAfter !== undefined) {
+        sessionNotOnOrAfterMs = Date.parse(notAfter);
+        if (!(sessionNotOnOrAfterMs > nowMs)) throw new StsReject(400, 'ExpiredTokenException', 'Token expired: the SAML assertion session is no longer valid (SessionNotOnOrAfter)');
+      }
       const pick = (tag: string) => new RegExp(`<(?:\\w+:)?${tag}[^>]*>([^<]*)<`).exec(decoded)?.[1];
       sessionName = pick('NameID') ?? 'saml-user';
       extra = xml({
@@ -379,7 +386,8 @@ export async function startStsServer(options: StsServerOptions = {}): Promise<St
     if (action === 'AssumeRole') checkMfa(params);
     const size = packedPolicySize(params);
     const who = assumedRole(roleAccount, roleName, sessionName);
-    const c = issue('assumed-role', seconds, who, nowMs);
+    const lifetimeSeconds = sessionNotOnOrAfterMs === undefined ? seconds : Math.min(seconds, Math.floor((sessionNotOnOrAfterMs - nowMs) / 1000));
+    const c = issue('assumed-role', lifetimeSeconds, who, nowMs);
     return (
       `${credentialsXml(c)}<AssumedRoleUser>${xml({ AssumedRoleId: who.userId, Arn: who.arn })}</AssumedRoleUser>` +
       xml({ PackedPolicySize: size, SourceIdentity: params.SourceIdentity }) +

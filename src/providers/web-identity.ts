@@ -1,0 +1,95 @@
+import { systemClock } from '../clock.js';
+import type { RefreshingProvider } from '../refreshing.js';
+import type { AssumeRoleWithWebIdentityInput, StsPolicyDescriptor } from '../sts/index.js';
+import { callbackError, optionError } from './sts-errors.js';
+import { digestOf } from './sts-session-cache.js';
+import {
+  defaultSessionName,
+  pick,
+  sessionProvider,
+  StsClients,
+  type RefreshTuning,
+  type SessionPlan,
+  type StsProviderOptions,
+  type StsSessionProvider,
+} from './sts-provider.js';
+
+/** The web identity parameters besides the token. */
+export interface WebIdentityParameters {
+  readonly roleArn: string;
+  readonly roleSessionName?: string;
+  /** Only for OAuth 2.0 providers (`www.amazon.com`, `graph.facebook.com`). */
+  readonly providerId?: string;
+  readonly policy?: string;
+  readonly policyArns?: readonly StsPolicyDescriptor[];
+  readonly durationSeconds?: number;
+}
+
+export interface WebIdentityOptions extends StsProviderOptions, WebIdentityParameters {
+  /** The OIDC token, when it never changes. Give this or `getToken`. */
+  readonly webIdentityToken?: string;
+  /** Returns the current token; called again for every renewal. */
+  readonly getToken?: () => Promise<string> | string;
+}
+
+const NAME = 'web-identity';
+
+/**
+ * Credentials from `AssumeRoleWithWebIdentity` (unsigned: the token is the proof). Comes wrapped in
+ * `refreshing()`; `refresh: false` gives the bare provider. The session cache key holds a digest of
+ * the token, so a new token never gets an old session.
+ */
+export function fromWebIdentity(options: WebIdentityOptions & { readonly refresh: false }): StsSessionProvider;
+export function fromWebIdentity(options: WebIdentityOptions & { readonly refresh?: RefreshTuning }): RefreshingProvider;
+export function fromWebIdentity(options: WebIdentityOptions): StsSessionProvider;
+export function fromWebIdentity(options: WebIdentityOptions): StsSessionProvider | RefreshingProvider {
+  const fn = 'fromWebIdentity';
+  if (options === null || typeof options !== 'object') throw optionError(NAME, fn, 'expects an options object with roleArn and webIdentityToken or getToken');
+  const { webIdentityToken, getToken } = options;
+  checkRoleArn(NAME, fn, options.roleArn);
+  if ((webIdentityToken === undefined) === (getToken === undefined))
+    throw optionError(NAME, fn, `give exactly one of webIdentityToken (a string) and getToken (a function) for role ${options.roleArn}`);
+  if (getToken !== undefined && typeof getToken !== 'function') throw optionError(NAME, fn, 'getToken must be a function returning the token');
+  if (webIdentityToken !== undefined && (typeof webIdentityToken !== 'string' || webIdentityToken === ''))
+    throw optionError(NAME, fn, `webIdentityToken must be a non-empty string (role ${options.roleArn})`);
+
+  const roleSessionName = options.roleSessionName ?? defaultSessionName(options.now ?? systemClock);
+  const clients = new StsClients(options);
+  const parameters = { ...options, roleSessionName };
+  const token = async (): Promise<string> => {
+    if (webIdentityToken !== undefined) return webIdentityToken;
+    let value: unknown;
+    try {
+      value = await getToken!();
+    } catch (error) {
+      throw callbackError(NAME, `getToken() for role ${options.roleArn}`, error);
+    }
+    if (typeof value !== 'string' || value === '')
+      throw callbackError(NAME, `getToken() for role ${options.roleArn}`, new TypeError('it returned no token (expected a non-empty string)'));
+    return value;
+  };
+  return sessionProvider({ name: NAME, options, clients, plan: async () => webIdentityPlan(NAME, clients, parameters, await token()) });
+}
+
+/** One `AssumeRoleWithWebIdentity` renewal (shared with `fromTokenFile`). */
+export function webIdentityPlan(
+  providerName: string,
+  clients: StsClients,
+  parameters: WebIdentityParameters & { readonly roleSessionName: string },
+  webIdentityToken: string,
+): SessionPlan {
+  const input: Omit<AssumeRoleWithWebIdentityInput, 'webIdentityToken'> = {
+    roleArn: parameters.roleArn,
+    roleSessionName: parameters.roleSessionName,
+    ...pick(parameters, ['providerId', 'policy', 'policyArns', 'durationSeconds']),
+  };
+  return {
+    about: { providerName, operation: 'AssumeRoleWithWebIdentity', roleArn: parameters.roleArn },
+    keyParts: [digestOf(webIdentityToken), input],
+    fetch: async () => (await clients.base.assumeRoleWithWebIdentity({ ...input, webIdentityToken })).credentials,
+  };
+}
+
+export function checkRoleArn(providerName: string, fn: string, roleArn: unknown): void {
+  if (typeof roleArn !== 'string' || roleArn.trim() === '') throw optionError(providerName, fn, 'roleArn is missing or empty');
+}
