@@ -71,7 +71,9 @@ export function clearStsSessionCache(): void {
   inflight.clear();
 }
 
+/** The cache's settings and how many unexpired sessions it holds. */
 export function stsSessionCacheInfo(): StsSessionCacheInfo {
+  cache?.purgeStale();
   return { enabled: settings.enabled, maxEntries: settings.maxEntries, size: cache?.size ?? 0 };
 }
 
