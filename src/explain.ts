@@ -27,11 +27,11 @@ export async function explain(provider: CredentialProvider): Promise<Explanation
   } catch (error) {
     failure = error;
   }
-  const tried: readonly ProviderAttempt[] = lastAttemptsOf(provider) ?? [
+  const tried: readonly ProviderAttempt[] = (lastAttemptsOf(provider) ?? [
     credentials
       ? { provider: providerNameOf(provider), outcome: 'resolved' }
       : { provider: providerNameOf(provider), outcome: isNotFound(failure) ? 'skipped' : 'failed', reason: messageOf(failure) },
-  ];
+  ]).map(withoutNamePrefix);
   const winner = credentials ? tried.find((a) => a.outcome === 'resolved')?.provider : undefined;
   const accessKeyId = credentials ? maskAccessKeyId(credentials.accessKeyId) : undefined;
   const expiration = credentials?.expiration;
@@ -51,4 +51,10 @@ export async function explain(provider: CredentialProvider): Promise<Explanation
       return [head, ...lines].join('\n');
     },
   };
+}
+
+/** Reasons often start with the provider's own name ("token-file: ..."); the line already shows it. */
+function withoutNamePrefix(attempt: ProviderAttempt): ProviderAttempt {
+  const prefix = `${attempt.provider}: `;
+  return attempt.reason?.startsWith(prefix) ? { ...attempt, reason: attempt.reason.slice(prefix.length) } : attempt;
 }

@@ -103,3 +103,18 @@ describe('credchain exec', () => {
     expect((await runCli(['exec'], { ...KEYS })).code).toBe(2);
   });
 });
+
+describe('credchain demo', () => {
+  it('resolves a default chain and a two-hop role chain against local servers, masked, whatever the user environment', async () => {
+    const r = await runCli(['demo'], { AWS_ACCESS_KEY_ID: 'AKIAUSERSOWNKEY00000', AWS_SECRET_ACCESS_KEY: 'users-own-secret', AWS_PROFILE: 'nope', AWS_EC2_METADATA_DISABLED: 'false' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Credentials from instance-metadata');
+    expect(r.stdout).toContain('skipped  env: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
+    expect(r.stdout).toContain('100 concurrent calls -> 1 credentials object, 2 AssumeRole requests');
+    expect(r.stdout).toMatch(/GetCallerIdentity with hop 2: arn:aws:sts::123456789012:assumed-role\/demo-hop-2\//);
+    expect(r.stdout).toContain('STS:  total=3, AssumeRole=2, GetCallerIdentity=1');
+    expect(r.stdout).not.toContain('users-own-secret');
+    expect(r.stdout).not.toContain('AKIAUSERSOWNKEY');
+    expect(r.stdout).not.toMatch(/wJalrXUtnFEMI/);
+  });
+});

@@ -13,10 +13,11 @@ import { explainCommand } from './commands/explain.js';
 import { execCommand } from './commands/exec.js';
 import { stderrLogger } from './logger.js';
 import { whoamiCommand } from './commands/whoami.js';
+import { demoCommand } from './commands/demo.js';
 import { terminalTokenCode, withStatusLine } from './prompt.js';
 import type { CredentialProvider } from '../credentials.js';
 
-const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, explainCommand];
+const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, explainCommand, demoCommand];
 
 const GLOBAL_HELP = `credchain: find AWS credentials the way the AWS CLI does
 

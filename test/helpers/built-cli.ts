@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
@@ -11,7 +10,10 @@ let built: Promise<string> | undefined;
 /** Bundles the CLI exactly as `npm run build` does (tsup, ESM, node20) into a temp dir, once per test file. */
 export function buildCli(): Promise<string> {
   built ??= (async () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'credchain-cli-'));
+    // Inside the project, so the bundle's bare imports (@smithy/signature-v4, ...) resolve to our node_modules.
+    const cacheDir = join(root, 'node_modules', '.cache');
+    mkdirSync(cacheDir, { recursive: true });
+    const outDir = mkdtempSync(join(cacheDir, 'credchain-cli-'));
     await build({
       entry: { 'cli/main': join(root, 'src/cli/main.ts') },
       format: ['esm'],
