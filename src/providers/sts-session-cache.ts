@@ -128,7 +128,8 @@ export async function sharedSession(request: SharedSessionRequest): Promise<{ cr
     if (inflight.get(key) === fetching && credentials.expiration) {
       const obtainedAt = now();
       const expiresAt = credentials.expiration.getTime();
-      if (expiresAt > obtainedAt) store.set(key, { credentials, obtainedAt, expiresAt }, { ttl: expiresAt - obtainedAt });
+      // lru-cache drops an entry once its age exceeds ttl; credentials are expired at expiresAt itself.
+      if (expiresAt - obtainedAt > 1) store.set(key, { credentials, obtainedAt, expiresAt }, { ttl: expiresAt - obtainedAt - 1 });
     }
     return credentials;
   });
