@@ -38,7 +38,7 @@ export interface FromIniOptions extends SharedConfigOptions {
    * Asked for a fresh MFA code each time a role whose profile sets `mfa_serial` is assumed (once per
    * renewal). Without it, such a profile fails before any request is sent.
    */
-  readonly tokenCode?: (mfaSerial: string) => Promise<string>;
+  readonly tokenCode?: (mfaSerial: string) => Promise<string> | string;
   /** Debug lines (which profile, which sources) and warnings; never a secret. */
   readonly logger?: Logger;
   /** Clock for expiry checks and renewal. @default Date.now */
@@ -215,19 +215,19 @@ async function buildProviders(
       ...(hop.externalId !== undefined ? { externalId: hop.externalId } : {}),
       ...(hop.durationSeconds !== undefined ? { durationSeconds: hop.durationSeconds } : {}),
       ...(hop.mfaSerial !== undefined ? { mfaSerial: hop.mfaSerial, tokenCode: () => options.tokenCode!(hop.mfaSerial!) } : {}),
-      ...(sts.region !== undefined ? { region: sts.region } : {}),
-      sts: stsClientOptions(sts, env, options),
+      ...stsProviderOptions(sts, env, options),
     });
     caching.push(provider);
   }
   return provider;
 }
 
-function stsClientOptions(sts: StsSettings, env: Env, options: FromIniOptions): StsClientOptions {
+/** What every STS-backed provider of the plan gets: one region, one endpoint, the caller's clock and logger. */
+function stsProviderOptions(sts: StsSettings, env: Env, options: FromIniOptions) {
+  const client: StsClientOptions = { ...sts.client, ...(sts.endpoint !== undefined ? { endpoint: sts.endpoint } : {}), env };
   return {
-    ...sts.client,
-    ...(sts.endpoint !== undefined ? { endpoint: sts.endpoint } : {}),
-    env,
+    sts: client,
+    ...(sts.region !== undefined ? { region: sts.region } : {}),
     ...(options.now !== undefined ? { now: options.now } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   };
@@ -289,8 +289,9 @@ async function buildBase(
         webIdentityTokenFile: base.tokenFile,
         roleArn: base.roleArn,
         ...(base.roleSessionName !== undefined ? { roleSessionName: base.roleSessionName } : {}),
-        ...(sts.region !== undefined ? { region: sts.region } : {}),
-        sts: stsClientOptions(sts, env, options),
+        // Only the profile's settings: AWS_ROLE_SESSION_NAME & co. belong to the env-configured provider.
+        env: {},
+        ...stsProviderOptions(sts, env, options),
       });
     }
     case 'sso':
