@@ -179,4 +179,19 @@ describe('fromAssumeRole', () => {
     expect(renewed.accessKeyId).toBe(t.server.issued[5]!.accessKeyId);
     expect(t.server.counts.AssumeRole).toBe(6);
   });
+
+  it('100 concurrent callers through two hops: 2 STS calls cold, 2 more near expiry', async () => {
+    const t = await setup();
+    const common = { sts: t.sts, now: t.clock.now };
+    const first = fromAssumeRole({ ...common, roleArn: ROLE('first'), source: t.user });
+    const second = fromAssumeRole({ ...common, roleArn: ROLE('second'), source: first });
+    const wave = () => Promise.all(Array.from({ length: 100 }, () => second()));
+    expect(new Set(await wave()).size).toBe(1);
+    expect(t.server.counts.AssumeRole).toBe(2);
+    t.clock.advance(55 * MINUTE);
+    const renewed = await wave();
+    expect(new Set(renewed).size).toBe(1);
+    expect(t.server.counts.AssumeRole).toBe(4);
+    expect(renewed[0]!.expiration!.getTime()).toBe(t.clock.now() + 3600_000);
+  });
 });

@@ -88,7 +88,7 @@ describe('STS provider errors', () => {
 
     const cause = new CredentialsNotFound('env: AWS_ACCESS_KEY_ID is not set');
     const broken = fromAssumeRole({ roleArn: ROLE('r'), source: () => Promise.reject(cause), sts: t.sts, now: t.clock.now });
-    const e = await broken().catch((x: unknown) => x as Error);
+    const e = (await broken().catch((x: unknown) => x)) as Error;
     expect(e).not.toBeInstanceOf(CredentialsNotFound); // a configured role whose source is missing is a real failure
     expect(e.message).toBe(`assume-role: could not get the source credentials for role ${ROLE('r')}: env: AWS_ACCESS_KEY_ID is not set`);
     expect(e.cause).toBe(cause);
