@@ -5,7 +5,8 @@ import { CredentialsNotFound } from '../../src/errors.js';
 import { fromAssumeRole } from '../../src/providers/assume-role.js';
 import { StsCredentialsError } from '../../src/providers/sts-errors.js';
 import { fromSessionToken } from '../../src/providers/session-token.js';
-import { MINUTE, ROLE, setup } from './sts-helpers.js';
+import { fromWebIdentity } from '../../src/providers/web-identity.js';
+import { captureLogger, jwt, MINUTE, ROLE, setup } from './sts-helpers.js';
 
 async function failure(p: () => Promise<unknown>): Promise<StsCredentialsError> {
   const error = await p().then(
@@ -111,6 +112,21 @@ describe('STS provider errors', () => {
     for (const text of [e.message, JSON.stringify(e), inspect(e), JSON.stringify(c), inspect(c), String(c)]) {
       expect(text).not.toContain(c.secretAccessKey);
       expect(text).not.toContain(c.sessionToken!);
+    }
+  });
+
+  it('debug lines say what happened (new session, shared session, retry) without secrets', async () => {
+    const t = await setup();
+    const { lines, logger } = captureLogger();
+    const tok = jwt({ sub: 'SUBJECT', aud: 'sts.amazonaws.com', iss: 'https://oidc.example.com' });
+    const make = () => fromWebIdentity({ roleArn: ROLE('web'), webIdentityToken: tok, roleSessionName: 'pod', sts: t.sts, now: t.clock.now, logger });
+    const c = await make()();
+    await make()();
+    expect(lines.some((l) => l.startsWith('web-identity: new STS session ****'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('web-identity: shared session from the STS session cache'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('sts: AssumeRoleWithWebIdentity'))).toBe(true);
+    for (const line of lines) {
+      for (const secret of [tok, c.secretAccessKey, c.sessionToken!, c.accessKeyId]) expect(line).not.toContain(secret);
     }
   });
 });
