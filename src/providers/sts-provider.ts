@@ -135,7 +135,8 @@ export function sessionProvider(spec: SessionProviderSpec): StsSessionProvider |
     try {
       if (options.sessionCache === false) return await plan.fetch();
       const endpoint = await clients.endpoint();
-      const key = sessionKeyOf([name, endpoint.url.href, endpoint.signingRegion, ...plan.keyParts]);
+      // Keyed by operation, not provider: fromWebIdentity and fromTokenFile with the same token share.
+      const key = sessionKeyOf([plan.about.operation, endpoint.url.href, endpoint.signingRegion, ...plan.keyParts]);
       lastKey = key;
       const { credentials, cached } = await sharedSession({ key, now, shareable, fetch: plan.fetch });
       log.debug(`${name}: ${cached ? 'shared session from the STS session cache' : 'new STS session'} ${maskAccessKeyId(credentials.accessKeyId)} expires ${credentials.expiration?.toISOString() ?? 'never'}`);
