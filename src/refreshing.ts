@@ -102,7 +102,9 @@ export function refreshing(provider: CredentialProvider, options: RefreshingOpti
     const lifetimeMs = expiresAt - obtainedAt;
     const advisoryMs = Math.min(advisoryCapMs, lifetimeMs / 4) * (1 + jitter * random());
     const mandatoryMs = Math.min(mandatoryCapMs, lifetimeMs / 10);
-    return { credentials, promise, expiresAt, refreshAt: expiresAt - advisoryMs, mandatoryAt: expiresAt - mandatoryMs };
+    const mandatoryAt = expiresAt - mandatoryMs;
+    // A narrower advisory window (e.g. advisoryWindowMs: 0) must not hide the mandatory one.
+    return { credentials, promise, expiresAt, refreshAt: Math.min(expiresAt - advisoryMs, mandatoryAt), mandatoryAt };
   };
 
   let renewalCount = 0;
