@@ -6,11 +6,13 @@ import { benchImport, benchCachedGet } from './import-and-cached-get.mjs';
 import { benchFootprint } from './footprint.mjs';
 import { benchSts } from './sts-overhead.mjs';
 import { benchMetadata } from './metadata-requests.mjs';
+import { benchRoleChain } from './role-chain.mjs';
 
 const sections = [
   ['cold import', benchImport],
   ['cached get', benchCachedGet],
   ['sts client', benchSts],
+  ['sts role chain', benchRoleChain],
   ['instance and container metadata', benchMetadata],
   ['install footprint', benchFootprint],
 ];

@@ -7,13 +7,30 @@ export type { Logger } from './logger.js';
 export type { Clock } from './clock.js';
 export { named, type InvalidatableProvider } from './provider.js';
 export { chain, NoCredentialsError, type ChainProvider } from './chain.js';
-export { refreshing, type RefreshingOptions, type RefreshingProvider, type RefreshingStatus } from './refreshing.js';
+export { refreshing, REFRESH_DEFAULTS, type RefreshingOptions, type RefreshingProvider, type RefreshingStatus } from './refreshing.js';
 export { explain, type Explanation } from './explain.js';
 export type { ProviderAttempt } from './trace.js';
 export { fromStatic, type StaticCredentialsInput } from './providers/static.js';
 export { fromEnv, type FromEnvOptions } from './providers/env.js';
 
 export * from './sts/index.js';
+export { fromAssumeRole, type AssumeRoleOptions } from './providers/assume-role.js';
+export { fromWebIdentity, type WebIdentityOptions, type WebIdentityParameters } from './providers/web-identity.js';
+export { fromTokenFile, WebIdentityTokenFileError, type TokenFileOptions } from './providers/token-file.js';
+export { fromSaml, type SamlOptions } from './providers/saml.js';
+export { fromSessionToken, type SessionTokenOptions } from './providers/session-token.js';
+export { fromFederationToken, type FederationTokenOptions } from './providers/federation-token.js';
+export { StsCredentialsError } from './providers/sts-errors.js';
+export type { StsProviderOptions, StsSessionProvider, RefreshTuning } from './providers/sts-provider.js';
+export type { TokenCodeFn } from './providers/sts-mfa.js';
+export {
+  configureStsSessionCache,
+  clearStsSessionCache,
+  stsSessionCacheInfo,
+  type StsSessionCacheOptions,
+  type StsSessionCacheInfo,
+} from './providers/sts-session-cache.js';
+export { defaultChain, type DefaultChainOptions } from './default-chain.js';
 
 export { fromInstanceMetadata, regionFromInstanceMetadata, fromContainerMetadata, fromProcess, loadSharedConfig } from './lazy-providers.js';
 export type { InstanceMetadataOptions } from './providers/instance-metadata.js';

@@ -7,6 +7,14 @@ import { INNER_PROVIDER } from './trace.js';
 
 const MINUTE = 60_000;
 
+/** The default windows of `refreshing`; the STS session cache shares sessions only before them. */
+export const REFRESH_DEFAULTS = {
+  advisoryWindowMs: 15 * MINUTE,
+  mandatoryWindowMs: 10 * MINUTE,
+  jitter: 0.2,
+  retryAfterFailureMs: 10_000,
+} as const;
+
 export interface RefreshingOptions {
   /** Injectable clock (ms since epoch). @default Date.now */
   readonly now?: Clock;
@@ -74,10 +82,10 @@ export function refreshing(provider: CredentialProvider, options: RefreshingOpti
   const trustForTurn = options.now === undefined;
   const random = options.random ?? Math.random;
   const log = toFullLogger(options.logger);
-  const advisoryCapMs = options.advisoryWindowMs ?? 15 * MINUTE;
-  const mandatoryCapMs = options.mandatoryWindowMs ?? 10 * MINUTE;
-  const jitter = options.jitter ?? 0.2;
-  const retryAfterFailureMs = options.retryAfterFailureMs ?? 10_000;
+  const advisoryCapMs = options.advisoryWindowMs ?? REFRESH_DEFAULTS.advisoryWindowMs;
+  const mandatoryCapMs = options.mandatoryWindowMs ?? REFRESH_DEFAULTS.mandatoryWindowMs;
+  const jitter = options.jitter ?? REFRESH_DEFAULTS.jitter;
+  const retryAfterFailureMs = options.retryAfterFailureMs ?? REFRESH_DEFAULTS.retryAfterFailureMs;
   const name = options.name ?? providerNameOf(provider);
   for (const [key, value] of Object.entries({ advisoryCapMs, mandatoryCapMs, jitter, retryAfterFailureMs })) {
     if (!(value >= 0)) throw new CredentialsError(`refreshing(): option ${key} must be a number >= 0`, { providerName: name });
@@ -104,7 +112,7 @@ export function refreshing(provider: CredentialProvider, options: RefreshingOpti
     const mandatoryMs = Math.min(mandatoryCapMs, lifetimeMs / 10);
     const mandatoryAt = expiresAt - mandatoryMs;
     // A narrower advisory window (e.g. advisoryWindowMs: 0) must not hide the mandatory one.
-    return { credentials, promise, expiresAt, refreshAt: Math.min(expiresAt - advisoryMs, mandatoryAt), mandatoryAt };
+    return { credentials, promise, expiresAt, refreshAt: expiresAt - advisoryMs, mandatoryAt };
   };
 
   let renewalCount = 0;

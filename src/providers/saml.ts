@@ -63,7 +63,7 @@ export function fromSaml(options: SamlOptions): StsSessionProvider | RefreshingP
       const samlAssertion = await assertion();
       return {
         about,
-        keyParts: [digestOf(samlAssertion), input],
+        keyParts: [await digestOf(samlAssertion), input],
         fetch: async () => (await clients.base.assumeRoleWithSAML({ ...input, samlAssertion })).credentials,
       };
     },

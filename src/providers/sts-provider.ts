@@ -3,7 +3,7 @@ import { maskAccessKeyId, type CredentialProvider, type Credentials } from '../c
 import { CredentialsError, messageOf } from '../errors.js';
 import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
 import { invalidateProvider, named, type InvalidatableProvider } from '../provider.js';
-import { refreshing, type RefreshingOptions, type RefreshingProvider } from '../refreshing.js';
+import { refreshing, REFRESH_DEFAULTS, type RefreshingOptions, type RefreshingProvider } from '../refreshing.js';
 import { isStsError, StsClient, type StsClientOptions, type StsEndpoint } from '../sts/index.js';
 import { StsCredentialsError, toProviderError, type StsCallSubject } from './sts-errors.js';
 import { dropSession, sessionKeyOf, sharedSession, type CachedSession } from './sts-session-cache.js';
@@ -54,12 +54,9 @@ export interface SessionProviderSpec {
   readonly plan: (state: RenewalState) => Promise<SessionPlan>;
 }
 
-const MINUTE = 60_000;
-// The same defaults as `refreshing()`: a cached session is shared only before the earliest point
-// at which a holder of it could start renewing, so a renewal never gets back the session it renews.
-const DEFAULT_ADVISORY_CAP_MS = 15 * MINUTE;
-const DEFAULT_MANDATORY_CAP_MS = 10 * MINUTE;
-const DEFAULT_JITTER = 0.2;
+// A cached session is shared only before the earliest point at which a holder of it could start
+// renewing (refreshing's windows), so a renewal never gets back the session it renews.
+const { advisoryWindowMs: DEFAULT_ADVISORY_CAP_MS, mandatoryWindowMs: DEFAULT_MANDATORY_CAP_MS, jitter: DEFAULT_JITTER } = REFRESH_DEFAULTS;
 
 /** The last moment (ms) a session obtained at `obtainedAt` may be handed to a new holder. */
 export function shareableUntil(session: Pick<CachedSession, 'obtainedAt' | 'expiresAt'>, tuning: RefreshTuning = {}): number {
@@ -136,7 +133,7 @@ export function sessionProvider(spec: SessionProviderSpec): StsSessionProvider |
       if (options.sessionCache === false) return await plan.fetch();
       const endpoint = await clients.endpoint();
       // Keyed by operation, not provider: fromWebIdentity and fromTokenFile with the same token share.
-      const key = sessionKeyOf([plan.about.operation, endpoint.url.href, endpoint.signingRegion, ...plan.keyParts]);
+      const key = await sessionKeyOf([plan.about.operation, endpoint.url.href, endpoint.signingRegion, ...plan.keyParts]);
       lastKey = key;
       const { credentials, cached } = await sharedSession({ key, now, shareable, fetch: plan.fetch });
       log.debug(`${name}: ${cached ? 'shared session from the STS session cache' : 'new STS session'} ${maskAccessKeyId(credentials.accessKeyId)} expires ${credentials.expiration?.toISOString() ?? 'never'}`);

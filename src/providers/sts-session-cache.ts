@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { Credentials } from '../credentials.js';
@@ -78,12 +77,14 @@ export function stsSessionCacheInfo(): StsSessionCacheInfo {
 }
 
 /** SHA-256 hex of a secret (token, assertion): goes into keys instead of the secret itself. */
-export function digestOf(secret: string): string {
+export async function digestOf(secret: string): Promise<string> {
+  // node:crypto loads on first use, keeping it off the import path of the package root.
+  const { createHash } = await import('node:crypto');
   return createHash('sha256').update(secret).digest('hex');
 }
 
 /** The cache key for a session: a digest of every part that changes the STS result. */
-export function sessionKeyOf(parts: readonly unknown[]): string {
+export function sessionKeyOf(parts: readonly unknown[]): Promise<string> {
   return digestOf(JSON.stringify(parts));
 }
 

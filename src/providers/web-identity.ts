@@ -72,12 +72,12 @@ export function fromWebIdentity(options: WebIdentityOptions): StsSessionProvider
 }
 
 /** One `AssumeRoleWithWebIdentity` renewal (shared with `fromTokenFile`). */
-export function webIdentityPlan(
+export async function webIdentityPlan(
   providerName: string,
   clients: StsClients,
   parameters: WebIdentityParameters & { readonly roleSessionName: string },
   webIdentityToken: string,
-): SessionPlan {
+): Promise<SessionPlan> {
   const input: Omit<AssumeRoleWithWebIdentityInput, 'webIdentityToken'> = {
     roleArn: parameters.roleArn,
     roleSessionName: parameters.roleSessionName,
@@ -85,7 +85,7 @@ export function webIdentityPlan(
   };
   return {
     about: { providerName, operation: 'AssumeRoleWithWebIdentity', roleArn: parameters.roleArn },
-    keyParts: [digestOf(webIdentityToken), input],
+    keyParts: [await digestOf(webIdentityToken), input],
     fetch: async () => (await clients.base.assumeRoleWithWebIdentity({ ...input, webIdentityToken })).credentials,
   };
 }
