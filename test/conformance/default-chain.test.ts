@@ -1,0 +1,300 @@
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NoCredentialsError } from '../../src/chain.js';
+import { ProfileConfigError } from '../../src/config/errors.js';
+import type { Credentials } from '../../src/credentials.js';
+import { defaultChain, type DefaultChainOptions } from '../../src/default-chain.js';
+import { CredentialsError, isNotFound } from '../../src/errors.js';
+import { explain } from '../../src/explain.js';
+import { ProfileCredentialsError } from '../../src/providers/ini-errors.js';
+import { MetadataResponseError } from '../../src/providers/metadata-errors.js';
+import { startReplayServer, type RecordedTraffic, type ReplayServer } from '../../src/testing/replay-server.js';
+import { CONFORMANCE_DIR } from '../config/conformance.js';
+
+/**
+ * smithy-rs `default-credential-provider-chain/` scenarios, found by listing the folder and run
+ * through the whole `defaultChain`: `env.json` as the environment (HOME and absolute paths rewritten
+ * into a temp copy of `fs/`), the recorded IMDS and STS traffic replayed by one loopback server that
+ * both `instanceMetadata.endpoint` and `sts.endpoint` point at. A case also fails if a secret of its
+ * expected result reaches the logger.
+ */
+const ROOT = path.join(CONFORMANCE_DIR, 'smithy-rs', 'default-credential-provider-chain');
+
+/** Out of scope per the conformance README (by folder-name prefix), with the reason. */
+const OUT_OF_SCOPE: ReadonlyArray<readonly [prefix: string, reason: string]> = [
+  ['ecs_', 'container (ECS) cases are out of scope (README); fromContainerMetadata has its own tests against startContainerServer'],
+  ['eks_pod_identity_', 'EKS Pod Identity cases are out of scope (README); covered by the container provider tests'],
+  ['sso_', 'SSO is out of scope (README): credchain answers SSO profiles with UnsupportedProfileError'],
+  ['e2e_fips_and_dual_stack_', 'out of scope (README): FIPS / dual-stack endpoints (and SSO) are not supported'],
+  ['credential_process', 'out of scope (README); never run: their command is a shell pipeline (`echo … | base64 --decode`)'],
+];
+const outOfScope = (name: string) => OUT_OF_SCOPE.find(([prefix]) => name.startsWith(prefix))?.[1];
+
+/** The README: these run with the clock at the Unix epoch, or their IMDS credentials look expired. */
+const EPOCH_CASES = new Set(['imds_default_chain_success', 'imds_default_chain_retries', 'imds_config_with_no_creds']);
+
+interface Expected {
+  Ok?: { access_key_id: string; secret_access_key: string; session_token?: string; account_id?: string; expiry?: number };
+  ErrorContains?: string;
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly dir: string;
+  readonly replay: ReplayServer;
+  readonly logs: string[];
+  readonly expected: Expected;
+  readonly options: DefaultChainOptions;
+  /** The region of the recording's regional STS endpoint (`https://sts.<region>.amazonaws.com`), if any. */
+  readonly stsRegion: string | undefined;
+  /** The web identity token of the case's fs, a secret too. */
+  readonly token: string | undefined;
+}
+
+let scratch: string;
+const servers: ReplayServer[] = [];
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'credchain-default-chain-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function filesUnder(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+async function setUp(name: string): Promise<Scenario> {
+  const caseDir = path.join(ROOT, name);
+  const read = async (file: string) => JSON.parse(await readFile(path.join(caseDir, file), 'utf8')) as unknown;
+  const rawEnv = (await read('env.json')) as Record<string, string>;
+  const traffic = (await read('http-traffic.json')) as RecordedTraffic;
+  const expected = ((await read('test-case.json')) as { result: Expected }).result;
+
+  const replay = await startReplayServer(traffic);
+  servers.push(replay);
+
+  // The case's fs/ is mounted at `dir`; absolute paths in env values and config values move with it.
+  const dir = await mkdtemp(path.join(scratch, `${name}-`));
+  const caseFs = path.join(caseDir, 'fs');
+  if (existsSync(caseFs)) await cp(caseFs, dir, { recursive: true });
+  const inFs = (value: string) => value.startsWith('/') && existsSync(path.join(caseFs, value));
+  for (const file of await filesUnder(dir)) {
+    const text = await readFile(file, 'utf8');
+    const rewritten = text.replace(/^(\s*[\w-]+\s*=\s*)(\/\S+)\s*$/gm, (line, key: string, value: string) =>
+      inFs(value) ? `${key}${path.join(dir, value)}` : line,
+    );
+    if (rewritten !== text) await writeFile(file, rewritten);
+  }
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(rawEnv)) env[key] = value.startsWith('/') ? path.join(dir, value) : value;
+  // A case without HOME must not read the machine's own ~/.aws: give it an empty home.
+  if (env.HOME === undefined) {
+    env.HOME = path.join(dir, 'empty-home');
+    await mkdir(env.HOME, { recursive: true });
+  }
+
+  const logs: string[] = [];
+  const capture = (...args: unknown[]) => logs.push(args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' '));
+  // Epoch cases as the README says; the others half an hour before their recorded credentials expire.
+  const expiryMs = (expected.Ok?.expiry ?? 0) * 1000;
+  const now = EPOCH_CASES.has(name) ? () => 0 : expected.Ok?.expiry !== undefined ? () => expiryMs - 30 * 60_000 : undefined;
+  const imds = { endpoint: replay.endpoint, retryDelayMs: 1 };
+  const options: DefaultChainOptions = {
+    env,
+    logger: { debug: capture, info: capture, warn: capture, error: capture },
+    ...(now ? { now } : {}),
+    sts: { endpoint: replay.endpoint, baseDelay: 1, maxDelay: 5 },
+    instanceMetadata: imds,
+    // `credential_source = Ec2InstanceMetadata` reaches IMDS through the profile link.
+    ini: { instanceMetadata: imds },
+  };
+  const stsRegion = traffic.events
+    .map((e) => (e.action.Request ? /^https:\/\/sts\.([a-z0-9-]+)\.amazonaws\.com\//.exec(e.action.Request.request.uri)?.[1] : undefined))
+    .find((r) => r !== undefined);
+  const tokenPath = path.join(caseFs, 'token.jwt');
+  const token = existsSync(tokenPath) ? (await readFile(tokenPath, 'utf8')).trim() : undefined;
+  return { name, dir, replay, logs, expected, options, stsRegion, token };
+}
+
+async function outcome(options: DefaultChainOptions): Promise<{ credentials?: Credentials; error?: Error }> {
+  try {
+    return { credentials: await defaultChain(options)() };
+  } catch (error) {
+    return { error: error as Error };
+  }
+}
+
+/** Secrets of the expected result (and of the case's files) must never reach the logger. */
+function expectNoSecretsLogged(s: Scenario, extra: readonly string[] = []): void {
+  const secrets = [s.expected.Ok?.secret_access_key, s.expected.Ok?.session_token, ...extra].filter((x): x is string => !!x);
+  expect(secrets.length).toBeGreaterThan(0);
+  for (const line of s.logs) for (const secret of secrets) expect(line, `log line leaks a secret: ${line}`).not.toContain(secret);
+}
+
+function causes(error: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let e = error; e instanceof Error && out.length < 10; e = e.cause) out.push(e);
+  return out;
+}
+
+/**
+ * Our STS client sends `application/x-www-form-urlencoded; charset=utf-8` (as the JS SDK does) where
+ * Rust sent it without the parameter; same media type, so that one difference is not a mismatch.
+ */
+function headerMismatches(replay: ReplayServer): string[] {
+  return replay.headerMismatches.filter(
+    (m) => !/^POST \S+: content-type expected "application\/x-www-form-urlencoded", got "application\/x-www-form-urlencoded; charset=utf-8"$/.test(m),
+  );
+}
+
+/**
+ * Error cases: Rust's wording differs, so each maps to the class of error we give (conformance
+ * README: compare outcome classes), and to the requests it may make.
+ */
+const ERROR_OUTCOMES: Record<string, (s: Scenario, error: Error) => void> = {
+  // An empty config file and an instance without a role: every link says "not here" (Rust: "not
+  // enabled"), after the two recorded IMDS requests.
+  imds_default_chain_error: (s, error) => {
+    expect(error).toBeInstanceOf(NoCredentialsError);
+    expect(error.message).toContain('instance-metadata');
+    expect(s.replay.remaining).toBe(0);
+    expect(s.replay.unmatched).toEqual([]);
+  },
+  // `credential_source = Ec2InstanceMetadata`, the instance has no role: the profile asked for IMDS,
+  // so "no role" is a real error naming the profile (botocore: CredentialRetrievalError), not a fall-through.
+  imds_no_iam_role: (s, error) => {
+    expect(error).toBeInstanceOf(ProfileCredentialsError);
+    expect(isNotFound(error)).toBe(false);
+    expect(error.message).toContain('Ec2InstanceMetadata');
+    expect(s.replay.remaining).toBe(0);
+  },
+  // Nothing anywhere and IMDS disabled: not-found, every link listed, no request at all.
+  imds_disabled: (s, error) => {
+    expect(error).toBeInstanceOf(NoCredentialsError);
+    expect(error.message).toContain('AWS_EC2_METADATA_DISABLED');
+    expect(s.replay.requests).toEqual([]);
+  },
+  // Rust-only expectation (IMDSv2 only). We, like botocore, Go v2 and Ruby, fall back to IMDSv1 after
+  // the 403 on the token; the recording has no v1 exchange (501), so the profile's source fails for real.
+  imds_token_fail: (s, error) => {
+    expect(error).toBeInstanceOf(ProfileCredentialsError);
+    expect(causes(error).some((c) => c instanceof MetadataResponseError)).toBe(true);
+    expect(s.replay.requests[0]).toMatchObject({ method: 'PUT', path: '/latest/api/token', exchange: 0 });
+    expect(s.replay.unmatched[0]).toMatchObject({ method: 'GET', path: '/latest/meta-data/iam/security-credentials/' });
+    expect(s.replay.unmatched[0]!.headers['x-aws-ec2-metadata-token']).toBeUndefined();
+  },
+  // AWS_PROFILE=A with `credential_source = Environment` and no keys in the environment: a real
+  // error, so the web identity link (AWS_ROLE_ARN + token file in the env) never runs.
+  profile_overrides_web_identity: (s, error) => {
+    expect(error).toBeInstanceOf(ProfileCredentialsError);
+    expect(error.message).toContain('`A`');
+    expect(s.replay.requests).toEqual([]);
+  },
+  // Profile B has web_identity_token_file but no role_arn; AWS_ROLE_ARN in the env must not fill it.
+  web_identity_source_profile_no_env: (s, error) => {
+    expect(error).toBeInstanceOf(ProfileConfigError);
+    expect(error.message).toContain('role_arn');
+    expect(s.replay.requests).toEqual([]);
+  },
+  // STS rejects the token: the STS error code survives, a real error, one request (not retried).
+  web_identity_token_invalid_jwt: (s, error) => {
+    expect(error).toBeInstanceOf(ProfileCredentialsError);
+    expect(error.message).toContain('InvalidIdentityToken');
+    expect(s.replay.requests).toHaveLength(1);
+    expect(error.message).not.toContain('eyJhbGciOiJSUzI1NiIs');
+  },
+};
+
+const names = readdirSync(ROOT, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
+
+describe('smithy-rs default-credential-provider-chain scenarios, replayed against defaultChain', () => {
+  it('finds the 29 scenario folders; every in-scope one is run and every other one has a reason', () => {
+    expect(names).toHaveLength(29);
+    const inScope = names.filter((n) => outOfScope(n) === undefined);
+    expect(inScope).toHaveLength(20);
+    for (const name of inScope) {
+      for (const file of ['env.json', 'http-traffic.json', 'test-case.json']) expect(existsSync(path.join(ROOT, name, file)), `${name}/${file}`).toBe(true);
+    }
+  });
+
+  for (const name of names) {
+    const reason = outOfScope(name);
+    if (reason !== undefined) {
+      it.skip(`${name}: ${reason}`, () => {});
+      continue;
+    }
+    it(name, async () => {
+      const s = await setUp(name);
+      const { credentials, error } = await outcome(s.options);
+      const expected = s.expected;
+      if (expected.Ok) {
+        expect(error).toBeUndefined();
+        expect(credentials).toMatchObject({
+          accessKeyId: expected.Ok.access_key_id,
+          secretAccessKey: expected.Ok.secret_access_key,
+          ...(expected.Ok.account_id !== undefined ? { accountId: expected.Ok.account_id } : {}),
+        });
+        expect(credentials!.sessionToken).toBe(expected.Ok.session_token);
+        if (expected.Ok.expiry !== undefined) expect(credentials!.expiration!.getTime() / 1000).toBe(expected.Ok.expiry);
+        else expect(credentials!.expiration).toBeUndefined();
+        expect(s.replay.remaining).toBe(0);
+        expect(s.replay.unmatched).toEqual([]);
+        expect(headerMismatches(s.replay)).toEqual([]);
+        expectNoSecretsLogged(s, s.token !== undefined ? [s.token] : []);
+        // STS pointed at the replay server by option still signs for the recording's region
+        // (AssumeRoleWithWebIdentity goes unsigned).
+        for (const request of s.replay.requests.filter((r) => r.headers.authorization !== undefined && r.method === 'POST')) {
+          expect(String(request.headers.authorization)).toContain(`/${s.stsRegion}/sts/aws4_request`);
+        }
+      } else {
+        expect(error).toBeInstanceOf(CredentialsError);
+        const check = ERROR_OUTCOMES[name];
+        if (check === undefined) throw new Error(`no outcome class mapped for ${name}: ${expected.ErrorContains} (got ${error})`);
+        check(s, error!);
+        if (s.token !== undefined) for (const line of s.logs) expect(line).not.toContain(s.token);
+      }
+    });
+  }
+
+  it('explain(defaultChain()) on prefer_environment: env won, nothing else was asked', async () => {
+    const s = await setUp('prefer_environment');
+    const explanation = await explain(defaultChain(s.options));
+    expect(explanation.winner).toBe('env');
+    expect(explanation.tried.map((a) => a.provider)).toEqual(['env']);
+  });
+
+  it('explain(defaultChain()) on imds_default_chain_success: each earlier link skipped with its reason', async () => {
+    const s = await setUp('imds_default_chain_success');
+    const explanation = await explain(defaultChain(s.options));
+    expect(explanation.winner).toBe('instance-metadata');
+    expect(explanation.tried.map((a) => `${a.provider}:${a.outcome}`)).toEqual([
+      'env:skipped',
+      'ini:skipped',
+      'token-file:skipped',
+      'container-metadata:skipped',
+      'instance-metadata:resolved',
+    ]);
+    for (const attempt of explanation.tried.slice(0, -1)) expect(attempt.reason).toBeTruthy();
+    expect(String(explanation)).not.toContain('testsecret');
+    expect(String(explanation)).not.toContain('ASIARTEST');
+  });
+
+  it('the skip list only names prefixes that exist, so a renamed folder cannot be skipped silently', () => {
+    for (const [prefix] of OUT_OF_SCOPE.filter(([p]) => p !== 'credential_process')) {
+      expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
+    }
+  });
+});
