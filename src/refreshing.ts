@@ -112,7 +112,7 @@ export function refreshing(provider: CredentialProvider, options: RefreshingOpti
     const mandatoryMs = Math.min(mandatoryCapMs, lifetimeMs / 10);
     const mandatoryAt = expiresAt - mandatoryMs;
     // A narrower advisory window (e.g. advisoryWindowMs: 0) must not hide the mandatory one.
-    return { credentials, promise, expiresAt, refreshAt: expiresAt - advisoryMs, mandatoryAt };
+    return { credentials, promise, expiresAt, refreshAt: Math.min(expiresAt - advisoryMs, mandatoryAt), mandatoryAt };
   };
 
   let renewalCount = 0;
