@@ -68,6 +68,16 @@ function ini(options: FromIniOptions = {}) {
 
 const assumeRoles = () => sts.requests.filter((r) => r.action === 'AssumeRole');
 
+/** The error a call fails with; fails the test if it resolves. */
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const outcome = await promise.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  if (outcome === undefined) throw new Error('expected the call to fail');
+  return outcome;
+}
+
 function expectSecretFree(e: Error, secrets: string[]) {
   for (const text of [e.message, JSON.stringify(e), inspect(e)]) for (const s of secrets) expect(text).not.toContain(s);
 }
@@ -117,7 +127,7 @@ describe('fromIni: role_arn + source_profile', () => {
   it('an STS refusal is a real error naming the profile, its file, the role and the STS code, no secret', async () => {
     await writeConfig(`[profile dev]\nrole_arn = ${ROLE_A}\nsource_profile = base\n`);
     sts.inject({ kind: 'error', status: 403, code: 'AccessDenied', message: 'not authorized to perform sts:AssumeRole' });
-    const error = await ini({ profile: 'dev' })().catch((e: unknown) => e as Error);
+    const error = await failure(ini({ profile: 'dev' })());
     expect(error).toBeInstanceOf(ProfileCredentialsError);
     expect(isNotFound(error)).toBe(false);
     expect((error as ProfileCredentialsError).code).toBe('AccessDenied');
@@ -148,7 +158,7 @@ describe('fromIni: MFA', () => {
 
   it('a wrong code is the STS error, with the profile named', async () => {
     await writeConfig(`[profile admin]\nrole_arn = ${ROLE_A}\nsource_profile = base\nmfa_serial = ${MFA}\n`);
-    const error = await ini({ profile: 'admin', tokenCode: () => '000000' })().catch((e: unknown) => e as Error);
+    const error = await failure(ini({ profile: 'admin', tokenCode: () => '000000' })());
     expect(error).toBeInstanceOf(ProfileCredentialsError);
     expect(error.message).toContain('`admin`');
     expect(assumeRoles()).toHaveLength(1);
@@ -166,7 +176,7 @@ describe('fromIni: credential_source', () => {
 
   it('Environment with no keys set: a real error naming the profile, not a silent fall-through', async () => {
     await writeConfig(`[profile ci]\nrole_arn = ${ROLE_A}\ncredential_source = Environment\n`, '');
-    const error = await ini({ profile: 'ci' })().catch((e: unknown) => e as Error);
+    const error = await failure(ini({ profile: 'ci' })());
     expect(error).toBeInstanceOf(ProfileCredentialsError);
     expect(isNotFound(error)).toBe(false);
     expect(error.message).toContain('`ci`');
@@ -218,7 +228,7 @@ describe('fromIni: web_identity_token_file', () => {
   it('a missing token file is a real error naming the profile and the path', async () => {
     const tokenFile = path.join(dir, 'missing.jwt');
     await writeConfig(`[profile wi]\nrole_arn = ${ROLE_A}\nweb_identity_token_file = ${tokenFile}\n`, '');
-    const error = await ini({ profile: 'wi' })().catch((e: unknown) => e as Error);
+    const error = await failure(ini({ profile: 'wi' })());
     expect(error).toBeInstanceOf(CredentialsError);
     expect(isNotFound(error)).toBe(false);
     expect(error.message).toContain('`wi`');
