@@ -41,7 +41,11 @@ export async function parseStsXml(body: string, action: string): Promise<ParsedR
   }
   // The parser accepts a truncated document; a complete one ends by closing its root element.
   const root = Object.keys(doc).find((k) => !k.startsWith('?'));
-  if (root === undefined || !new RegExp(`</(?:[\\w.-]+:)?${root}>\\s*$`).test(body))
+  // Plain string checks, not a RegExp built from the element name (which comes from the body).
+  const tail = body.trimEnd();
+  const closesRoot =
+    root !== undefined && tail.endsWith(`${root}>`) && /<\/(?:[\w.-]+:)?$/.test(tail.slice(0, -(root.length + 1)));
+  if (!closesRoot)
     throw new UnreadableBody('the response body is not well-formed XML (truncated or not XML)');
 
   const errorDoc = asNode(doc.ErrorResponse) ?? asNode(doc.Response);
@@ -69,7 +73,11 @@ function toDate(text: string | undefined, field: string): Date {
   if (Number.isNaN(d.getTime())) throw new UnreadableBody(`the response has no valid ${field}`);
   return d;
 }
-const toInt = (text: string | undefined): number | undefined => (text === undefined || text === '' ? undefined : Number(text));
+const toInt = (text: string | undefined): number | undefined => {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text.trim())) throw new UnreadableBody('the response has a number field that is not a number');
+  return Number(text);
+};
 function required(node: XmlNode | undefined, name: string, where: string): string {
   const v = asText(node?.[name]);
   if (v === undefined) throw new UnreadableBody(`the response has no ${where}${name}`);
