@@ -32,7 +32,8 @@ export {
 } from './providers/sts-session-cache.js';
 export { defaultChain, type DefaultChainOptions } from './default-chain.js';
 
-export { fromInstanceMetadata, regionFromInstanceMetadata, fromContainerMetadata, fromProcess, loadSharedConfig } from './lazy-providers.js';
+export { fromIni, fromInstanceMetadata, regionFromInstanceMetadata, fromContainerMetadata, fromProcess, loadSharedConfig } from './lazy-providers.js';
+export type { FromIniOptions, IniStsOptions } from './providers/ini.js';
 export type { InstanceMetadataOptions } from './providers/instance-metadata.js';
 export type { ContainerMetadataOptions } from './providers/container-metadata.js';
 export type { FromProcessOptions } from './providers/process.js';

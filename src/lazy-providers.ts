@@ -5,6 +5,7 @@ import type { InstanceMetadataOptions } from './providers/instance-metadata.js';
 import type { ContainerMetadataOptions } from './providers/container-metadata.js';
 import type { FromProcessOptions } from './providers/process.js';
 import type { SharedConfig, SharedConfigOptions } from './config/files.js';
+import type { FromIniOptions } from './providers/ini.js';
 
 /** EC2 instance role credentials from IMDS (IMDSv2, v1 fallback, static stability). See `InstanceMetadataOptions`. */
 export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): InvalidatableProvider {
@@ -29,4 +30,12 @@ export function fromProcess(options: FromProcessOptions): InvalidatableProvider 
 /** Reads and merges `~/.aws/config` and `~/.aws/credentials` for a profile (cached by path and mtime). */
 export async function loadSharedConfig(options: SharedConfigOptions = {}): Promise<SharedConfig> {
   return (await import('./config/files.js')).loadSharedConfig(options);
+}
+
+/**
+ * A profile of `~/.aws/config` and `~/.aws/credentials`, resolved the way the AWS CLI does (static
+ * keys, `source_profile` role chains, `credential_source`, web identity, `credential_process`, MFA).
+ */
+export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
+  return lazyProvider('ini', async () => (await import('./providers/ini.js')).fromIni(options));
 }
