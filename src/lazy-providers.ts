@@ -1,6 +1,6 @@
 // Public entry points of the providers whose code loads on first use (see lazy.ts).
 import type { InvalidatableProvider } from './provider.js';
-import { lazyProvider } from './lazy.js';
+import { lazyProvider, loadHeavy } from './lazy.js';
 import type { InstanceMetadataOptions } from './providers/instance-metadata.js';
 import type { ContainerMetadataOptions } from './providers/container-metadata.js';
 import type { FromProcessOptions } from './providers/process.js';
@@ -9,27 +9,27 @@ import type { FromIniOptions } from './providers/ini.js';
 
 /** EC2 instance role credentials from IMDS (IMDSv2, v1 fallback, static stability). See `InstanceMetadataOptions`. */
 export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): InvalidatableProvider {
-  return lazyProvider('instance-metadata', async () => (await import('./providers/instance-metadata.js')).fromInstanceMetadata(options));
+  return lazyProvider('instance-metadata', async () => (await loadHeavy()).fromInstanceMetadata(options));
 }
 
 /** The instance's region from IMDS; `undefined` off EC2, when disabled, or when the path is missing. */
 export async function regionFromInstanceMetadata(options: InstanceMetadataOptions = {}): Promise<string | undefined> {
-  return (await import('./providers/instance-metadata.js')).regionFromInstanceMetadata(options);
+  return (await loadHeavy()).regionFromInstanceMetadata(options);
 }
 
 /** ECS task role / EKS Pod Identity credentials from the container endpoint. See `ContainerMetadataOptions`. */
 export function fromContainerMetadata(options: ContainerMetadataOptions = {}): InvalidatableProvider {
-  return lazyProvider('container-metadata', async () => (await import('./providers/container-metadata.js')).fromContainerMetadata(options));
+  return lazyProvider('container-metadata', async () => (await loadHeavy()).fromContainerMetadata(options));
 }
 
 /** Credentials printed by a `credential_process` command (Version 1 JSON), run without a shell. */
 export function fromProcess(options: FromProcessOptions): InvalidatableProvider {
-  return lazyProvider('process', async () => (await import('./providers/process.js')).fromProcess(options));
+  return lazyProvider('process', async () => (await loadHeavy()).fromProcess(options));
 }
 
 /** Reads and merges `~/.aws/config` and `~/.aws/credentials` for a profile (cached by path and mtime). */
 export async function loadSharedConfig(options: SharedConfigOptions = {}): Promise<SharedConfig> {
-  return (await import('./config/files.js')).loadSharedConfig(options);
+  return (await loadHeavy()).loadSharedConfig(options);
 }
 
 /**
@@ -37,5 +37,5 @@ export async function loadSharedConfig(options: SharedConfigOptions = {}): Promi
  * keys, `source_profile` role chains, `credential_source`, web identity, `credential_process`, MFA).
  */
 export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
-  return lazyProvider('ini', async () => (await import('./providers/ini.js')).fromIni(options));
+  return lazyProvider('ini', async () => (await loadHeavy()).fromIni(options));
 }

@@ -25,3 +25,8 @@ export function lazyProvider(name: string, build: () => Promise<CredentialProvid
   Object.defineProperty(provider, INNER_PROVIDER, { get: () => built, enumerable: false });
   return provider;
 }
+
+type Heavy = typeof import('./heavy.js');
+let heavy: Promise<Heavy> | undefined;
+/** Loads, once, the half of the package that the root loads on first use (see heavy.ts). */
+export const loadHeavy = (): Promise<Heavy> => (heavy ??= import('./heavy.js'));

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { CredentialProvider, Credentials } from '../credentials.js';
 import { CredentialsError, messageOf } from '../errors.js';
 import { headerValue, httpRequest, HttpRequestError, type HttpResponse } from '../http/request.js';
+import { loadHeavy } from '../lazy.js';
 import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
 import type { StsEndpoint } from './endpoints.js';
 import { CLOCK_SKEW_CODES, StsError } from './errors.js';
@@ -32,8 +33,8 @@ import {
 
 type Engine = typeof import('./engine.js');
 let enginePromise: Promise<Engine> | undefined;
-/** The heavy half of the client, loaded on the first call (see engine.ts). */
-const loadEngine = (): Promise<Engine> => (enginePromise ??= import('./engine.js'));
+/** The heavy half of the client, loaded on the first call through the package's one lazy module (heavy.ts). */
+const loadEngine = (): Promise<Engine> => (enginePromise ??= loadHeavy().then((heavy) => heavy.stsEngine));
 
 export interface StsClientOptions {
   /** Region for the endpoint and signing. Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, `profileRegion()`, else us-east-1 with the global endpoint. */
