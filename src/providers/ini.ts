@@ -9,12 +9,14 @@ import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
 import { invalidateProvider, named, type InvalidatableProvider } from '../provider.js';
 import { refreshing } from '../refreshing.js';
 import type { StsClientOptions } from '../sts/client.js';
+import { fromAssumeRole } from './assume-role.js';
 import { fromContainerMetadata, type ContainerMetadataOptions } from './container-metadata.js';
 import { fromEnv } from './env.js';
 import { configuredEndpoint } from './ini-endpoint.js';
 import { ProfileCredentialsError } from './ini-errors.js';
 import { fromInstanceMetadata, type InstanceMetadataOptions } from './instance-metadata.js';
 import { fromProcess } from './process.js';
+import { fromTokenFile } from './token-file.js';
 
 /**
  * `fromIni`: credentials of a profile of the shared config and credentials files, resolved the way
@@ -206,7 +208,6 @@ async function buildProviders(
   };
   let provider = await buildBase(plan.base, config, sts, env, options, cache);
   if (plan.roleHops.length === 0) return provider;
-  const { fromAssumeRole } = await import('./assume-role.js');
   for (const hop of plan.roleHops) {
     provider = fromAssumeRole({
       roleArn: hop.roleArn,
@@ -284,7 +285,6 @@ async function buildBase(
       }
       break;
     case 'web-identity': {
-      const { fromTokenFile } = await import('./token-file.js');
       return fromTokenFile({
         webIdentityTokenFile: base.tokenFile,
         roleArn: base.roleArn,
