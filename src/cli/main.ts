@@ -14,7 +14,7 @@ import { execCommand } from './commands/exec.js';
 import { stderrLogger } from './logger.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { demoCommand } from './commands/demo.js';
-import { terminalTokenCode, withStatusLine } from './prompt.js';
+import { StatusLine, terminalTokenCode } from './prompt.js';
 import type { CredentialProvider } from '../credentials.js';
 
 const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, explainCommand, demoCommand];
@@ -39,11 +39,13 @@ export interface RunOptions {
   stderr?: import('node:stream').Writable & { isTTY?: boolean };
   stdin?: import('node:stream').Readable;
   env?: NodeJS.ProcessEnv;
+  /** How long a resolution runs before the status line shows (terminal stderr only). @default 300 */
+  statusDelayMs?: number;
 }
 
 /** Wraps the chain so a slow resolution shows a status line on a terminal; explain still sees the chain. */
-function withStatus(provider: CredentialProvider, stderr: NonNullable<RunOptions['stderr']>): CredentialProvider {
-  const wrapped = named('default chain', () => withStatusLine(stderr, 'resolving credentials', provider()));
+function withStatus(provider: CredentialProvider, status: StatusLine): CredentialProvider {
+  const wrapped = named('default chain', () => status.during('resolving credentials', provider()));
   Object.defineProperty(wrapped, INNER_PROVIDER, { value: provider, enumerable: false });
   return wrapped;
 }
@@ -100,6 +102,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
   }
   const logger = flags.debug ? stderrLogger(stderr) : undefined;
   let provider: CredentialProvider | undefined;
+  const status = new StatusLine(stderr, options.statusDelayMs);
   let profileRegion: Promise<string | undefined> | undefined;
   const ctx: CliContext = {
     stdout,
@@ -114,9 +117,9 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
           ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
           ...(flags.region !== undefined ? { region: flags.region } : {}),
           ...(logger ? { logger } : {}),
-          tokenCode: terminalTokenCode(options.stdin ?? process.stdin, stderr),
+          tokenCode: terminalTokenCode(options.stdin ?? process.stdin, stderr, status),
         }),
-        stderr,
+        status,
       )),
     region: async () =>
       flags.region ??
