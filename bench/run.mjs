@@ -7,10 +7,12 @@ import { benchFootprint } from './footprint.mjs';
 import { benchSts } from './sts-overhead.mjs';
 import { benchMetadata } from './metadata-requests.mjs';
 import { benchRoleChain } from './role-chain.mjs';
+import { benchProfileResolution } from './profile-resolution.mjs';
 
 const sections = [
   ['cold import', benchImport],
   ['cached get', benchCachedGet],
+  ['profile resolution', benchProfileResolution],
   ['sts client', benchSts],
   ['sts role chain', benchRoleChain],
   ['instance and container metadata', benchMetadata],
