@@ -167,6 +167,12 @@ describe('exit codes and messages', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Profile `nope` was not found');
     expect(r.stderr).toContain('deploy'); // the profiles that exist
+    // whoami says the same, not "no credentials found" (it used to, for any failure).
+    const whoami = await runCli(['--profile', 'nope', 'whoami'], stsEnv());
+    expect(whoami.code).toBe(1);
+    expect(whoami.stderr).toContain('Profile `nope` was not found');
+    expect(whoami.stderr).not.toContain('no credentials found');
+    expect(sts.requests).toHaveLength(0);
   });
 
   it('1 when STS refuses, with the STS error code', async () => {

@@ -12,11 +12,10 @@ the user id, and the provider that produced the credentials. The STS endpoint fo
 --region, AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL as the AWS SDKs do.`,
   async run(ctx) {
     const provider = ctx.provider();
+    // Resolve first: "nothing found" and a real failure (a broken named profile) are reported apart
+    // by the CLI's error handler. explain() then reads the cached resolution; no second one.
+    await provider();
     const explanation = await explain(provider);
-    if (!explanation.winner) {
-      ctx.stderr.write(`credchain: no credentials found.\n${explanation}\n`);
-      return EXIT.noCredentials;
-    }
     const region = await ctx.region();
     const sts = new StsClient({
       credentials: provider,
