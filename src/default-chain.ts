@@ -54,12 +54,21 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
     ...(options.now ? { now: options.now } : {}),
   };
   const region = options.region;
+  // The chain's metadata settings also serve a profile's `credential_source` (options.ini's win).
+  const { profileSettings: _ignored, ...imdsForProfiles } = options.instanceMetadata ?? {};
+  const metadataForProfiles = {
+    ...(options.instanceMetadata || options.ini?.instanceMetadata ? { instanceMetadata: { ...imdsForProfiles, ...options.ini?.instanceMetadata } } : {}),
+    ...(options.containerMetadata || options.ini?.containerMetadata
+      ? { containerMetadata: { ...options.containerMetadata, ...options.ini?.containerMetadata } }
+      : {}),
+  };
   const links: CredentialProvider[] = [];
   if (options.profile === undefined) links.push(fromEnv({ env }));
   links.push(
     lazyProvider('ini', async () =>
       (await import('./providers/ini.js')).fromIni({
         ...options.ini,
+        ...metadataForProfiles,
         ...common,
         ...(options.profile !== undefined ? { profile: options.profile } : {}),
         ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),

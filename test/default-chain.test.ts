@@ -64,7 +64,8 @@ afterEach(async () => {
 /** A chain whose env is exactly `env` (plus HOME) and whose every HTTP link points at a local server. */
 function chainWith(env: Record<string, string>, options: Omit<DefaultChainOptions, 'env'> = {}) {
   return defaultChain({
-    env: { HOME: home.home, ...env },
+    // Safety net: an IMDS client that missed the endpoint option hits a closed loopback port, never 169.254.169.254.
+    env: { HOME: home.home, AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', ...env },
     region: REGION,
     sts: { endpoint: sts.url, maxRetries: 0 },
     instanceMetadata: { endpoint: imds.endpoint, retryDelayMs: 1 },
@@ -218,6 +219,23 @@ describe('explain(defaultChain())', () => {
       ['ini', 'failed'],
     ]);
     expect(String(explanation)).toContain('FAILED   ini: Profile `nope` was not found');
+  });
+});
+
+describe('per-link options', () => {
+  it('the chain\'s instanceMetadata settings also serve a profile\'s credential_source = Ec2InstanceMetadata', async () => {
+    const bootstrap = new StsClient({ endpoint: sts.url, region: REGION, credentials: { ...USER } });
+    const session = (await bootstrap.getSessionToken({ durationSeconds: 3600 })).credentials;
+    await imds.close();
+    imds = await startImdsServer({
+      credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken! },
+    });
+    const config = home.write('.aws/config', `${FILES.config}\n[profile on-ec2]\nrole_arn = ${ROLE}\ncredential_source = Ec2InstanceMetadata\n`);
+    expect(config).toBe(home.configPath);
+    const credentials = await chainWith({}, { profile: 'on-ec2' })(); // instanceMetadata.endpoint given once, by chainWith
+    expect(credentials.sessionToken).toBeDefined();
+    expect(imds.credentialsServed).toBe(1);
+    expect(sts.requests.at(-1)).toMatchObject({ action: 'AssumeRole', accessKeyId: session.accessKeyId, signatureValid: true });
   });
 });
 
