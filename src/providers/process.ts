@@ -203,12 +203,23 @@ async function run(
       stderr = (stderr + chunk).slice(-MAX_STDERR_BYTES);
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
-      finish(new ProcessCredentialsError(`${describe} could not be started (${error.code ?? error.message}).`, 'spawn', { cause: error }));
+      finish(new ProcessCredentialsError(`${describe} could not be started (${error.code ?? error.message}).`, 'spawn', { cause: withoutArgs(error) }));
     });
     child.on('close', (exitCode, signal) => {
       finish(undefined, { stdout: Buffer.concat(stdout), stderr, exitCode, signal });
     });
   });
+}
+
+/**
+ * Node's spawn error carries `spawnargs` (the command's arguments, which may hold secrets, e.g.
+ * `--api-key ...`): keep what says why it failed, drop the arguments.
+ */
+function withoutArgs(error: NodeJS.ErrnoException): Error {
+  const copy: NodeJS.ErrnoException = new Error(error.message);
+  copy.name = error.name;
+  for (const key of ['code', 'errno', 'syscall', 'path'] as const) if (error[key] !== undefined) Object.assign(copy, { [key]: error[key] });
+  return copy;
 }
 
 // ---- reading the output ----------------------------------------------------------------------------

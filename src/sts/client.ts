@@ -173,10 +173,11 @@ export class StsClient {
     const signal = combineSignals(this.options.signal, options.signal);
     const endpoint = await this.resolveEndpoint();
     const body = encodeStsRequest(op, action, input);
+    const sentSecrets = secretInputsOf(input);
     const timeoutMs = options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT_MS;
     try {
       return await withRetries(
-        (attempt) => this.attempt(engine, op, body, endpoint, attempt, timeoutMs, signal),
+        (attempt) => this.attempt(engine, op, body, endpoint, attempt, timeoutMs, signal, sentSecrets),
         this.retryPolicy,
         (error) => error instanceof StsError && error.retryable,
         signal,
@@ -199,9 +200,11 @@ export class StsClient {
     attempt: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
+    sentSecrets: readonly string[],
   ): Promise<StsOutput<Op>> {
     const { action, signed } = OPERATIONS[op];
     const credentials = signed ? await this.credentialsFor(action) : undefined;
+    const secrets = credentials ? [...sentSecrets, credentials.secretAccessKey, credentials.sessionToken ?? ''] : sentSecrets;
     let skewCorrected = false;
     for (;;) {
       const started = performance.now();
@@ -229,7 +232,7 @@ export class StsClient {
         throw failure;
       }
       const headerRequestId = headerValue(response, 'x-amzn-requestid');
-      const outcome = await this.interpret(engine, op, action, response, headerRequestId);
+      const outcome = await this.interpret(engine, op, action, response, headerRequestId, secrets);
       const requestId = outcome instanceof StsError ? outcome.requestId : outcome.requestId;
       this.logRequest(action, endpoint, attempt, started, response.status, requestId, outcome instanceof StsError ? outcome.code : undefined);
       if (!(outcome instanceof StsError)) return outcome;
@@ -247,6 +250,7 @@ export class StsClient {
     action: string,
     response: HttpResponse,
     headerRequestId: string | undefined,
+    secrets: readonly string[],
   ): Promise<StsOutput<Op> | StsError> {
     const status = response.status;
     try {
@@ -254,7 +258,7 @@ export class StsClient {
       if (parsed.kind === 'error') {
         return new StsError({
           code: parsed.code,
-          serviceMessage: parsed.message,
+          serviceMessage: redact(parsed.message, secrets),
           operation: action,
           statusCode: status,
           requestId: parsed.requestId ?? headerRequestId,
@@ -312,6 +316,19 @@ export class StsClient {
         `status=${status ?? '-'} requestId=${requestId || '-'} latencyMs=${latencyMs}${code ? ` error=${code}` : ''}`,
     );
   }
+}
+
+/** The secret inputs of a call (web identity token, SAML assertion), to keep out of error messages. */
+function secretInputsOf(input: unknown): string[] {
+  const { webIdentityToken, samlAssertion } = (input ?? {}) as { webIdentityToken?: unknown; samlAssertion?: unknown };
+  return [webIdentityToken, samlAssertion].filter((v): v is string => typeof v === 'string');
+}
+
+/** An error message from the server with anything we sent as a secret (echoed back) replaced by `****`. */
+function redact(message: string, secrets: readonly string[]): string {
+  let out = message;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('****');
+  return out;
 }
 
 function errorCode(error: Error): string {
