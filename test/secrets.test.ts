@@ -72,13 +72,13 @@ const userSource = () => fromStatic({ ...w.user });
 const lastIssued = () => w.sts.issued.at(-1)!;
 
 /** Resolves a provider, records it, the result, a second (cached) call and explain(), and checks the result. */
-async function resolves(label: string, provider: CredentialProvider, expected?: Partial<Credentials>): Promise<Credentials> {
+async function resolves(label: string, provider: CredentialProvider, expected?: Partial<Credentials> | (() => Partial<Credentials>)): Promise<Credentials> {
   const creds = await probe.result(label, () => provider());
   probe.see(`${label} provider`, provider);
   probe.see(`${label} explain`, await explain(provider));
   const status = (provider as { status?: () => unknown }).status;
   if (typeof status === 'function') probe.see(`${label} status`, status());
-  if (expected) expect({ ...creds }).toMatchObject(expected);
+  if (expected) expect({ ...creds }).toMatchObject(typeof expected === 'function' ? expected() : expected);
   expect(creds.secretAccessKey.length).toBeGreaterThan(0);
   return creds;
 }
@@ -210,5 +210,89 @@ describe('credential_process', () => {
     await fails('process unsplittable', fromProcess({ command: `node "${w.processArgSecret}`, env: {} }));
     await fails('process missing program', fromProcess({ command: `/nonexistent/helper ${w.processArgSecret}`, env: {} }));
     expectNoLeaks();
+  });
+});
+
+describe('STS-backed providers against the local STS', () => {
+  it('fromAssumeRole: one hop, a role chain, external id, MFA; denied, wrong code, failing callbacks and sources, echoed tokens', async () => {
+    newProbe();
+    const hop1 = fromAssumeRole({ ...common(), roleArn: ROLE('a'), source: userSource(), roleSessionName: 's1' });
+    const hop2 = fromAssumeRole({ ...common(), roleArn: ROLE('b'), source: hop1, roleSessionName: 's2' });
+    await resolves('assume-role hop 1', hop1);
+    await resolves('assume-role chain', hop2, () => ({ accessKeyId: lastIssued().accessKeyId }));
+    await resolves('assume-role external id', fromAssumeRole({ ...common(), roleArn: ROLE('ext'), externalId: EXTERNAL_ID, source: userSource() }));
+    await resolves('assume-role mfa', fromAssumeRole({ ...common(), roleArn: ROLE('mfa'), source: userSource(), mfaSerial: MFA_SERIAL, tokenCode: () => MFA_CODE }));
+
+    expect((await fails('assume-role denied', fromAssumeRole({ ...common(), roleArn: ROLE('not-allowed'), source: userSource() }))).message).toContain('AccessDenied');
+    expect((await fails('assume-role wrong external id', fromAssumeRole({ ...common(), roleArn: ROLE('ext'), externalId: 'nope', source: userSource() }))).message).toContain('AccessDenied');
+    await fails('assume-role wrong mfa code', fromAssumeRole({ ...common(), roleArn: ROLE('mfa'), source: userSource(), mfaSerial: MFA_SERIAL, tokenCode: () => '000000' }));
+    await fails('assume-role tokenCode throws', fromAssumeRole({ ...common(), roleArn: ROLE('mfa'), source: userSource(), mfaSerial: MFA_SERIAL, tokenCode: () => Promise.reject(new Error('no device')) }));
+    await fails('assume-role unknown key', fromAssumeRole({ ...common(), roleArn: ROLE('a'), source: fromStatic({ ...w.envKeys }) }));
+    await fails('assume-role wrong secret', fromAssumeRole({ ...common(), roleArn: ROLE('a'), source: fromStatic({ accessKeyId: w.user.accessKeyId, secretAccessKey: w.envKeys.secretAccessKey }) }));
+    await fails('assume-role source fails', fromAssumeRole({ ...common(), roleArn: ROLE('a'), source: fromEnv({ env: { AWS_SECRET_ACCESS_KEY: w.envKeys.secretAccessKey } }) }));
+    await probe.failure('assume-role bad options', () => fromAssumeRole({ roleArn: ' ', source: userSource() }));
+    await probe.failure('assume-role mfa without tokenCode', () => fromAssumeRole({ roleArn: ROLE('a'), source: userSource(), mfaSerial: MFA_SERIAL }));
+
+    // STS answers that echo what the second hop sent: its source's session token, and key material.
+    const hop1Creds = await hop1();
+    w.sts.inject({ kind: 'error', status: 403, code: 'InvalidClientTokenId', message: `The security token ${hop1Creds.sessionToken} (secret ${hop1Creds.secretAccessKey}) is invalid`, action: 'AssumeRole' });
+    const echo = await fails('assume-role echoed token', fromAssumeRole({ ...common(), roleArn: ROLE('b'), source: hop1, refresh: false }));
+    expect(echo.message).toContain('The security token **** (secret ****) is invalid');
+    for (const fault of [{ kind: 'truncate' }, { kind: 'non-xml' }, { kind: 'empty' }, { kind: 'reset' }, { kind: 'throttle' }] as const) {
+      w.sts.inject({ ...fault, action: 'AssumeRole' });
+      await fails(`assume-role fault ${fault.kind}`, fromAssumeRole({ ...common(), roleArn: ROLE('a'), source: userSource(), refresh: false }));
+    }
+    expect(probe.counts.logLines).toBeGreaterThan(0);
+    expectNoLeaks();
+  });
+
+  it('fromWebIdentity and fromTokenFile: tokens from options, callbacks and files; rejected, expired, missing and empty tokens, echoed tokens', async () => {
+    newProbe();
+    await resolves('web identity', fromWebIdentity({ ...common(), roleArn: ROLE('webid'), webIdentityToken: w.webIdentityToken }), () => ({ accessKeyId: lastIssued().accessKeyId }));
+    await resolves('web identity getToken', fromWebIdentity({ ...common(), roleArn: ROLE('webid'), getToken: () => w.webIdentityToken }));
+    const expiredJwt = canaryJwt({ sub: 's', iss: 'https://oidc.example.com', exp: 1 });
+    const notJwt = `opaque-${w.processArgSecret}`;
+    const echoed = canaryJwt({ sub: 's', iss: 'https://oidc.example.com' });
+    w.sts.inject({ kind: 'error', status: 400, code: 'InvalidIdentityToken', message: `Token ${echoed} is not valid` });
+    expect((await fails('web identity echoed', fromWebIdentity({ ...common(), roleArn: ROLE('webid'), webIdentityToken: echoed }))).message).toContain('Token **** is not valid');
+    await fails('web identity expired', fromWebIdentity({ ...common(), roleArn: ROLE('webid'), webIdentityToken: expiredJwt }));
+    await fails('web identity not a JWT', fromWebIdentity({ ...common(), roleArn: ROLE('webid'), webIdentityToken: notJwt }));
+    await fails('web identity denied', fromWebIdentity({ ...common(), roleArn: ROLE('not-allowed'), webIdentityToken: w.webIdentityToken }));
+    await fails('web identity getToken throws', fromWebIdentity({ ...common(), roleArn: ROLE('webid'), getToken: () => Promise.reject(new Error('idp down')) }));
+    await fails('web identity too long', fromWebIdentity({ ...common(), roleArn: ROLE('webid'), webIdentityToken: w.webIdentityToken.repeat(1000) }));
+
+    await resolves('token file', fromTokenFile({ ...common(), webIdentityTokenFile: w.tokenFile, roleArn: ROLE('webid') }));
+    await resolves('token file from env', fromTokenFile({ ...common(), env: { AWS_WEB_IDENTITY_TOKEN_FILE: w.tokenFile, AWS_ROLE_ARN: ROLE('webid') } }));
+    expect(isNotFound(await fails('token file not configured', fromTokenFile({ ...common(), env: {} })))).toBe(true);
+    await fails('token file missing', fromTokenFile({ ...common(), webIdentityTokenFile: path.join(w.dir, 'nope'), roleArn: ROLE('webid') }));
+    await fails('token file is a directory', fromTokenFile({ ...common(), webIdentityTokenFile: w.dir, roleArn: ROLE('webid') }));
+    await fails('token file without role', fromTokenFile({ ...common(), webIdentityTokenFile: w.tokenFile, env: {} }));
+    await fails('token file denied', fromTokenFile({ ...common(), webIdentityTokenFile: w.tokenFile, roleArn: ROLE('not-allowed') }));
+    expect(probe.counts.errors).toBeGreaterThan(8);
+    expectNoLeaks(probe, [expiredJwt, notJwt, echoed]);
+  });
+
+  it('fromSaml, fromSessionToken, fromFederationToken: success, MFA, rejections, echoed assertions', async () => {
+    newProbe();
+    await resolves('saml', fromSaml({ ...common(), roleArn: ROLE('saml'), principalArn: PRINCIPAL, samlAssertion: w.samlAssertion }), () => ({ accessKeyId: lastIssued().accessKeyId }));
+    await resolves('saml callback', fromSaml({ ...common(), roleArn: ROLE('saml'), principalArn: PRINCIPAL, samlAssertion: async () => w.samlAssertion }));
+    const expired = canarySamlAssertion('bob', new Date(Date.UTC(2001, 0, 1)));
+    const notSaml = Buffer.from(`plain text ${w.processArgSecret}`).toString('base64') + 'SAMLcanary';
+    await fails('saml expired', fromSaml({ ...common(), roleArn: ROLE('saml'), principalArn: PRINCIPAL, samlAssertion: expired }));
+    await fails('saml not xml', fromSaml({ ...common(), roleArn: ROLE('saml'), principalArn: PRINCIPAL, samlAssertion: notSaml }));
+    await fails('saml callback throws', fromSaml({ ...common(), roleArn: ROLE('saml'), principalArn: PRINCIPAL, samlAssertion: () => Promise.reject(new Error('idp down')) }));
+    w.sts.inject({ kind: 'error', status: 400, code: 'InvalidIdentityToken', message: `SAMLResponse ${w.samlAssertion} rejected` });
+    expect((await fails('saml echoed', fromSaml({ ...common(), roleArn: ROLE('saml'), principalArn: PRINCIPAL, samlAssertion: w.samlAssertion }))).message).toContain('SAMLResponse **** rejected');
+
+    await resolves('session token', fromSessionToken({ ...common(), source: userSource() }), () => ({ accessKeyId: lastIssued().accessKeyId }));
+    await resolves('session token mfa', fromSessionToken({ ...common(), source: userSource(), mfaSerial: MFA_SERIAL, tokenCode: () => MFA_CODE }));
+    await fails('session token mfa wrong', fromSessionToken({ ...common(), source: userSource(), mfaSerial: MFA_SERIAL, tokenCode: () => '999999' }));
+    const session = fromSessionToken({ ...common(), source: userSource() });
+    await fails('session token from session credentials', fromSessionToken({ ...common(), source: session }));
+
+    await resolves('federation token', fromFederationToken({ ...common(), source: userSource(), name: 'app', policy: '{"Version":"2012-10-17","Statement":[]}' }));
+    await fails('federation token from session credentials', fromFederationToken({ ...common(), source: session, name: 'app' }));
+    await fails('federation token bad name', fromFederationToken({ ...common(), source: userSource(), name: 'x' }));
+    expectNoLeaks(probe, [expired, notSaml]);
   });
 });

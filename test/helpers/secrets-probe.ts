@@ -97,6 +97,7 @@ export class SecretProbe {
       seen.add(current);
       if (count && depth === 0) this.counts.errors += 1;
       const where = depth === 0 ? label : `${label} cause#${depth}`;
+      if (process.env.SECRETS_DUMP && depth === 0) console.log(`${where}: ${current.message}`);
       this.records.push({ label: `${where} message`, text: current.message });
       this.records.push({ label: `${where} stack`, text: current.stack ?? '' });
       for (const text of printings(current)) this.records.push({ label: where, text });
