@@ -1,12 +1,12 @@
 import { chain } from './chain.js';
 import type { Clock } from './clock.js';
 import type { CredentialProvider } from './credentials.js';
-import { lazyProvider } from './lazy.js';
+import { lazyProvider, loadHeavy } from './lazy.js';
 import type { Logger } from './logger.js';
 import { refreshing, type RefreshingOptions, type RefreshingProvider } from './refreshing.js';
 import { fromEnv } from './providers/env.js';
 import type { FromIniOptions, IniStsOptions } from './providers/ini.js';
-import type { TokenFileOptions } from './providers/token-file.js';
+import { fromTokenFile, type TokenFileOptions } from './providers/token-file.js';
 import type { ContainerMetadataOptions } from './providers/container-metadata.js';
 import type { InstanceMetadataOptions } from './providers/instance-metadata.js';
 
@@ -66,7 +66,7 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
   if (options.profile === undefined) links.push(fromEnv({ env }));
   links.push(
     lazyProvider('ini', async () =>
-      (await import('./providers/ini.js')).fromIni({
+      (await loadHeavy()).fromIni({
         ...options.ini,
         ...metadataForProfiles,
         ...common,
@@ -78,7 +78,7 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
       }),
     ),
     lazyProvider('token-file', async () =>
-      (await import('./providers/token-file.js')).fromTokenFile({
+      fromTokenFile({
         ...(region ? { region } : {}),
         ...(options.sts ? { sts: { ...options.sts, ...(region ? { region } : {}) } } : {}),
         ...options.tokenFile,
@@ -88,13 +88,10 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
       }),
     ),
     lazyProvider('container-metadata', async () =>
-      (await import('./providers/container-metadata.js')).fromContainerMetadata({ ...options.containerMetadata, ...common }),
+      (await loadHeavy()).fromContainerMetadata({ ...options.containerMetadata, ...common }),
     ),
     lazyProvider('instance-metadata', async () => {
-      const [{ fromInstanceMetadata }, { loadSharedConfig }] = await Promise.all([
-        import('./providers/instance-metadata.js'),
-        import('./config/files.js'),
-      ]);
+      const { fromInstanceMetadata, loadSharedConfig } = await loadHeavy();
       return fromInstanceMetadata({
         // The profile's ec2_metadata_* keys apply, as in the SDKs.
         profileSettings: async () =>
