@@ -296,3 +296,190 @@ describe('STS-backed providers against the local STS', () => {
     expectNoLeaks(probe, [expired, notSaml]);
   });
 });
+
+describe('shared config files', () => {
+  const ini = (profile: string, extra: Record<string, unknown> = {}) =>
+    fromIni({
+      profile,
+      configFile: w.configFile,
+      credentialsFile: w.credentialsFile,
+      env: {
+        HOME: w.dir,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: w.container.url,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: w.containerToken,
+      },
+      sts: { endpoint: w.sts.url, maxRetries: 0, baseDelay: 0 },
+      logger: probe.logger,
+      tokenCode: () => MFA_CODE,
+      ...extra,
+    });
+
+  it('fromIni: static, role, role chain, MFA, credential_process and web identity profiles', async () => {
+    newProbe();
+    await resolves('ini static', ini('static'), { ...w.profileKeys });
+    await resolves('ini role', ini('role'), () => ({ accessKeyId: lastIssued().accessKeyId }));
+    await resolves('ini role chain', ini('chained'), () => ({ accessKeyId: lastIssued().accessKeyId }));
+    await resolves('ini mfa', ini('mfa'));
+    await resolves('ini process', ini('proc'), { ...w.processCreds });
+    await resolves('ini web identity', ini('webid'), () => ({ accessKeyId: lastIssued().accessKeyId }));
+    expect(probe.counts.logLines).toBeGreaterThan(0);
+    expectNoLeaks();
+  });
+
+  it('fromIni failures: partial keys, denied role, failing process, missing token file, MFA without tokenCode, unparsable file, missing profile, unreadable file', async () => {
+    newProbe();
+    expect((await fails('ini partial', ini('partial'))).message).toContain('partial');
+    expect((await fails('ini denied', ini('denied'))).message).toContain('AccessDenied');
+    expect((await fails('ini failing process', ini('badproc'))).message).toContain('exited with code 3');
+    expect((await fails('ini missing token file', ini('webid-missing'))).message).toContain('does not exist');
+    await fails('ini mfa without tokenCode', ini('mfa', { tokenCode: undefined }));
+    // A role whose base is the container endpoint: the container's answer is accepted, STS refuses its unknown key.
+    await fails('ini container source', ini('container'));
+    expect((await fails('ini unparsable', ini('x', { configFile: w.brokenConfigFile }))).message).toMatch(/line 2/);
+    await fails('ini no such profile', ini('nope'));
+    await fails('ini config is a directory', ini('static', { configFile: w.dir }));
+    expectNoLeaks();
+  });
+});
+
+describe('instance and container metadata', () => {
+  const imdsOptions = () => ({ endpoint: w.imds.endpoint, env: {}, logger: probe.logger, maxRetries: 0, retryDelayMs: 0, timeoutMs: 500 });
+  const secretDoc = () =>
+    JSON.stringify({ Code: 'Success', AccessKeyId: w.imdsCreds.accessKeyId, SecretAccessKey: w.imdsCreds.secretAccessKey, Token: w.imdsCreds.sessionToken, Expiration: new Date(Date.now() + 3600e3).toISOString() });
+  const credentialsPath = IMDS_PATHS.credentials('instance-role');
+
+  it('fromInstanceMetadata: canary credentials, and bad answers that hold them (oversized, not JSON, failure code, missing field, bad expiration, 500, 401)', async () => {
+    newProbe();
+    await resolves('imds', fromInstanceMetadata(imdsOptions()), { ...w.imdsCreds });
+    const doc = JSON.parse(secretDoc()) as Record<string, string>;
+    const faults = [
+      ['oversized', { status: 200, body: secretDoc().repeat(1000) }],
+      ['not json', { status: 200, body: `${secretDoc()}}}<html>` }],
+      ['failure code', { status: 200, body: JSON.stringify({ ...doc, Code: 'AssumeRoleUnauthorizedAccess' }) }],
+      ['no token', { status: 200, body: JSON.stringify({ ...doc, Token: undefined }) }],
+      ['bad expiration', { status: 200, body: JSON.stringify({ ...doc, Expiration: 'tomorrow' }) }],
+      ['500 with body', { status: 500, body: secretDoc() }],
+      ['404 with body', { status: 404, body: secretDoc() }],
+    ] as const;
+    for (const [label, fault] of faults) {
+      w.imds.addFault({ path: credentialsPath, ...fault });
+      await fails(`imds ${label}`, fromInstanceMetadata(imdsOptions()));
+    }
+    w.imds.clearFaults();
+    // Expired credentials from IMDS: served on (static stability) with a warning.
+    w.imds.setCredentialsLifetimeSeconds(-60);
+    try {
+      await probe.settle('imds expired', () => refreshing(fromInstanceMetadata(imdsOptions()), { logger: probe.logger })());
+    } finally {
+      w.imds.setCredentialsLifetimeSeconds(21_600);
+    }
+    expect(probe.counts.errors).toBeGreaterThanOrEqual(faults.length);
+    expectNoLeaks();
+  });
+
+  it('fromContainerMetadata: authorization token from the variable and a file; refused, unreadable and malformed tokens; bad answers', async () => {
+    newProbe();
+    const env = { AWS_CONTAINER_CREDENTIALS_FULL_URI: w.container.url, AWS_CONTAINER_AUTHORIZATION_TOKEN: w.containerToken };
+    const options = (e: Record<string, string>) => ({ env: e, logger: probe.logger, maxRetries: 0, retryDelayMs: 0, timeoutMs: 500 });
+    await resolves('container', fromContainerMetadata(options(env)), { ...w.containerCreds });
+    await resolves('container token file', fromContainerMetadata(options({ AWS_CONTAINER_CREDENTIALS_FULL_URI: w.container.url, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: w.containerTokenFile })), { ...w.containerCreds });
+    expect((await fails('container wrong token', fromContainerMetadata(options({ ...env, AWS_CONTAINER_AUTHORIZATION_TOKEN: `${w.containerToken}x` })))).message).toContain('401');
+    await fails('container token with newline', fromContainerMetadata(options({ ...env, AWS_CONTAINER_AUTHORIZATION_TOKEN: `${w.containerToken}\nX-Evil: 1` })));
+    await fails('container token file missing', fromContainerMetadata(options({ ...env, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: path.join(w.dir, 'nope') })));
+    await fails('container url not allowed', fromContainerMetadata(options({ ...env, AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://example.com/creds?token=${w.containerToken}` })));
+    // A token in the URI's query (some agents take one there) is never printed: messages show the path only.
+    const relative = { AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: `/v2/credentials/other?token=${w.containerToken}`, AWS_CONTAINER_AUTHORIZATION_TOKEN: w.containerToken };
+    expect((await fails('container relative uri with a token in the query', fromContainerMetadata({ ...options(relative), relativeUriEndpoint: w.container.endpoint }))).message).toContain('404');
+    w.container.addFault({ status: 200, body: JSON.stringify({ Code: 'Success', AccessKeyId: 'ASIAX', SecretAccessKey: w.containerCreds.secretAccessKey, Token: w.containerCreds.sessionToken, Expiration: 'never' }) });
+    await fails('container bad expiration', fromContainerMetadata(options(env)));
+    w.container.addFault({ status: 200, body: `{"SecretAccessKey": "${w.containerCreds.secretAccessKey}", "Token": "${w.containerToken}"`.repeat(2000) });
+    await fails('container oversized', fromContainerMetadata(options(env)));
+    w.container.addFault({ status: 503, body: w.containerCreds.sessionToken });
+    await fails('container 503', fromContainerMetadata(options(env)));
+    expectNoLeaks();
+  });
+});
+
+describe('defaultChain', () => {
+  it('resolves from env, profile, token file, container and instance metadata, and fails cleanly, with explain', async () => {
+    newProbe();
+    const base = {
+      HOME: w.dir,
+      AWS_CONFIG_FILE: path.join(w.dir, 'absent-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(w.dir, 'absent-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_STS: w.sts.url,
+      AWS_REGION: 'us-east-1',
+    };
+    const dc = (env: Record<string, string>, extra: Record<string, unknown> = {}) =>
+      defaultChain({ env: { ...base, ...env }, logger: probe.logger, tokenCode: async () => MFA_CODE, sts: { endpoint: w.sts.url, maxRetries: 0, baseDelay: 0 }, instanceMetadata: { maxRetries: 0, retryDelayMs: 0 }, containerMetadata: { maxRetries: 0, retryDelayMs: 0 }, ...extra });
+    const files = { AWS_CONFIG_FILE: w.configFile, AWS_SHARED_CREDENTIALS_FILE: w.credentialsFile };
+    await resolves('default env', dc({ AWS_ACCESS_KEY_ID: w.envKeys.accessKeyId, AWS_SECRET_ACCESS_KEY: w.envKeys.secretAccessKey, AWS_SESSION_TOKEN: w.envKeys.sessionToken }), { ...w.envKeys });
+    await resolves('default profile static', dc({ ...files, AWS_PROFILE: 'static' }), { ...w.profileKeys });
+    await resolves('default profile mfa', dc({ ...files }, { profile: 'mfa' }));
+    await resolves('default token file', dc({ AWS_WEB_IDENTITY_TOKEN_FILE: w.tokenFile, AWS_ROLE_ARN: ROLE('webid') }));
+    await resolves('default container', dc({ AWS_CONTAINER_CREDENTIALS_FULL_URI: w.container.url, AWS_CONTAINER_AUTHORIZATION_TOKEN: w.containerToken }), { ...w.containerCreds });
+    await resolves('default imds', dc({ AWS_EC2_METADATA_DISABLED: 'false', AWS_EC2_METADATA_SERVICE_ENDPOINT: w.imds.endpoint }), { ...w.imdsCreds });
+
+    expect(isNotFound(await fails('default nothing', dc({})))).toBe(true);
+    await fails('default env partial', dc({ AWS_SECRET_ACCESS_KEY: w.envKeys.secretAccessKey, AWS_SESSION_TOKEN: w.envKeys.sessionToken }));
+    await fails('default profile denied', dc({ ...files }, { profile: 'denied' }));
+    await fails('default profile failing process', dc({ ...files, AWS_PROFILE: 'badproc' }));
+    await fails('default unparsable config', dc({ AWS_CONFIG_FILE: w.brokenConfigFile, AWS_PROFILE: 'x' }));
+    await fails('default container refused', dc({ AWS_CONTAINER_CREDENTIALS_FULL_URI: w.container.url, AWS_CONTAINER_AUTHORIZATION_TOKEN: w.processArgSecret }));
+    w.imds.addFault({ path: IMDS_PATHS.credentials('instance-role'), status: 200, body: `{"SecretAccessKey":"${w.imdsCreds.secretAccessKey}"` });
+    await fails('default imds garbage', dc({ AWS_EC2_METADATA_DISABLED: 'false', AWS_EC2_METADATA_SERVICE_ENDPOINT: w.imds.endpoint }));
+    expectNoLeaks();
+  });
+});
+
+describe('StsClient', () => {
+  it('every operation over HTTP, results and the client printed; stubs; failures (faults, validation, unsigned, failing credentials)', async () => {
+    newProbe();
+    const plain = { accessKeyId: w.user.accessKeyId, secretAccessKey: w.user.secretAccessKey };
+    const client = new StsClient({ ...stsOptions(), credentials: plain, logger: probe.logger });
+    probe.see('client before', client);
+    const assumed = await probe.result('assumeRole', () => client.assumeRole({ roleArn: ROLE('a'), roleSessionName: 'ops' }));
+    await probe.result('assumeRoleWithSAML', () => client.assumeRoleWithSAML({ roleArn: ROLE('saml'), principalArn: PRINCIPAL, samlAssertion: w.samlAssertion }));
+    await probe.result('assumeRoleWithWebIdentity', () => client.assumeRoleWithWebIdentity({ roleArn: ROLE('webid'), roleSessionName: 'ops', webIdentityToken: w.webIdentityToken }));
+    await probe.result('getSessionToken', () => client.getSessionToken({ durationSeconds: 900 }));
+    await probe.result('getFederationToken', () => client.getFederationToken({ name: 'ops' }));
+    await probe.result('getCallerIdentity', () => client.getCallerIdentity());
+    await probe.result('decodeAuthorizationMessage', () => client.decodeAuthorizationMessage({ encodedMessage: w.sts.encodeAuthorizationMessage('{"allowed":false}') }));
+    await probe.result('getAccessKeyInfo', () => client.getAccessKeyInfo({ accessKeyId: w.user.accessKeyId }));
+    const withSession = new StsClient({ ...stsOptions(), credentials: assumed.credentials, logger: probe.logger });
+    await probe.result('getCallerIdentity with a session', () => withSession.getCallerIdentity());
+    probe.see('client after', client);
+    probe.see('session client', withSession);
+
+    for (const fault of [{ kind: 'truncate' }, { kind: 'non-xml' }, { kind: 'empty' }, { kind: 'reset' }, { kind: 'server-error' }, { kind: 'skew', offsetMs: 3600e3 }] as const) {
+      w.sts.inject(fault);
+      await probe.settle(`fault ${fault.kind}`, () => client.getSessionToken());
+    }
+    w.sts.inject({ kind: 'hang' });
+    await probe.failure('timeout', () => client.getCallerIdentity({}, { timeout: 200 }));
+    w.sts.inject({ kind: 'error', status: 400, code: 'InvalidIdentityToken', message: `bad token ${w.webIdentityToken}` });
+    const echoed = await probe.failure('echoed token', () => client.assumeRoleWithWebIdentity({ roleArn: ROLE('webid'), roleSessionName: 'ops', webIdentityToken: w.webIdentityToken }));
+    expect(echoed).toBeInstanceOf(StsError);
+    expect((echoed as StsError).serviceMessage).toBe('bad token ****');
+    await probe.failure('validation token too long', () => client.assumeRoleWithWebIdentity({ roleArn: ROLE('webid'), roleSessionName: 'ops', webIdentityToken: w.webIdentityToken.repeat(2000) }));
+    await probe.failure('validation bad token code', () => client.getSessionToken({ serialNumber: MFA_SERIAL, tokenCode: w.processArgSecret }));
+    await probe.failure('wrong secret', () => new StsClient({ ...stsOptions(), credentials: { ...plain, secretAccessKey: w.envKeys.secretAccessKey } }).getCallerIdentity());
+    await probe.failure('unsigned', () => new StsClient(stsOptions()).getCallerIdentity());
+    await probe.failure('failing credentials', () => new StsClient({ ...stsOptions(), credentials: fromEnv({ env: { AWS_SECRET_ACCESS_KEY: w.envKeys.secretAccessKey } }) }).getCallerIdentity());
+    await probe.failure('aborted', () => client.getCallerIdentity({}, { signal: AbortSignal.abort() }));
+
+    const stubbed = new StsClient({ stub: true, credentials: plain });
+    for (const op of ['assumeRole', 'getSessionToken', 'getFederationToken', 'getCallerIdentity'] as const) {
+      await probe.result(`stub ${op}`, () => stubbed.send(op, (op === 'assumeRole' ? { roleArn: ROLE('a'), roleSessionName: 'stub' } : op === 'getFederationToken' ? { name: 'ops' } : {}) as never));
+    }
+    const custom = new StsClient({ stub: { assumeRole: { credentials: { secretAccessKey: w.envKeys.secretAccessKey, sessionToken: w.envKeys.sessionToken } }, getSessionToken: new StsError({ code: 'AccessDenied', serviceMessage: 'no', operation: 'GetSessionToken' }) } });
+    const stubCreds = await probe.result('stub with canary credentials', () => custom.assumeRole({ roleArn: ROLE('a'), roleSessionName: 'stub' }));
+    expect(stubCreds.credentials.secretAccessKey).toBe(w.envKeys.secretAccessKey);
+    await probe.failure('stub error', () => custom.getSessionToken());
+    // The StsStubs doc says unlisted operations throw; they answer fake data (reported). Either way, recorded.
+    await probe.settle('stub unlisted op', () => custom.getCallerIdentity());
+    probe.see('stub client', custom);
+    expectNoLeaks();
+  });
+});

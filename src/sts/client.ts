@@ -1,6 +1,6 @@
 import type { Agent } from 'node:http';
 import { systemClock, type Clock } from '../clock.js';
-import type { CredentialProvider, Credentials } from '../credentials.js';
+import { maskAccessKeyId, type CredentialProvider, type Credentials } from '../credentials.js';
 import { CredentialsError, messageOf } from '../errors.js';
 import { headerValue, httpRequest, HttpRequestError, type HttpResponse } from '../http/request.js';
 import { loadHeavy } from '../lazy.js';
@@ -37,7 +37,7 @@ let enginePromise: Promise<Engine> | undefined;
 const loadEngine = (): Promise<Engine> => (enginePromise ??= loadHeavy().then((heavy) => heavy.stsEngine));
 
 export interface StsClientOptions {
-  /** Region for the endpoint and signing. Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, `profileRegion()`, else us-east-1 with the global endpoint. */
+  /** Region for the endpoint and signing. Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, `profileRegion()`, `instanceRegion()`, else us-east-1 with the global endpoint. */
   readonly region?: string;
   /** Full endpoint URL, e.g. `http://127.0.0.1:4566`. Beats `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL`. */
   readonly endpoint?: string;
@@ -69,6 +69,11 @@ export interface StsClientOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The selected profile's `region`, consulted after the environment (wired by the shared-config resolver). */
   readonly profileRegion?: () => Promise<string | undefined>;
+  /**
+   * The last link of the region chain, after the profile: the instance's region from IMDS. `defaultChain`
+   * wires `regionFromInstanceMetadata` here; a bare client does not, so it never contacts IMDS by itself.
+   */
+  readonly instanceRegion?: () => Promise<string | undefined>;
   /** HTTP agent. @default the process-wide keep-alive agent */
   readonly agent?: Agent;
 }
@@ -108,6 +113,26 @@ export class StsClient {
       });
   }
 
+  /**
+   * What printing a client shows (`util.inspect`, `JSON.stringify`): where it sends and with which
+   * key, masked. Never the options themselves: they may hold plain credentials, stubbed secrets or
+   * an environment with `AWS_SECRET_ACCESS_KEY`.
+   */
+  toJSON(): Record<string, unknown> {
+    const { region, endpoint, credentials, stub } = this.options;
+    const out: Record<string, unknown> = { region, endpoint };
+    if (credentials !== undefined)
+      out.credentials = typeof credentials === 'function' ? '(provider)' : maskAccessKeyId(String(credentials.accessKeyId));
+    if (stub !== undefined) out.stub = stub === true ? true : Object.keys(stub);
+    if (this.clockOffsetMs !== 0) out.clockSkewMs = this.clockOffsetMs;
+    for (const key of Object.keys(out)) if (out[key] === undefined) delete out[key];
+    return out;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): Record<string, unknown> {
+    return { StsClient: this.toJSON() };
+  }
+
   /** The offset (ms) this client adds to its clock after learning the server's time. */
   get clockSkewMs(): number {
     return this.clockOffsetMs;
@@ -118,7 +143,12 @@ export class StsClient {
     this.endpointPromise ??= (async () => {
       const { resolveEndpoint, resolveRegion } = await loadEngine();
       const env = this.options.env ?? process.env;
-      const region = await resolveRegion({ region: this.options.region, env, profileRegion: this.options.profileRegion });
+      const region = await resolveRegion({
+        region: this.options.region,
+        env,
+        profileRegion: this.options.profileRegion,
+        instanceRegion: this.options.instanceRegion,
+      });
       return resolveEndpoint({
         region,
         endpoint: this.options.endpoint,
