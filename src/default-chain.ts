@@ -62,6 +62,15 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
       ? { containerMetadata: { ...options.containerMetadata, ...options.ini?.containerMetadata } }
       : {}),
   };
+  // STS calls of the profile and token-file links: region from the option, else the usual chain (env,
+  // profile) with the instance's region from IMDS as its last link, as the region chain asks.
+  const sts = {
+    ...options.sts,
+    env,
+    ...(region ? { region } : {}),
+    instanceRegion: async () =>
+      (await loadHeavy()).regionFromInstanceMetadata({ ...imdsForProfiles, ...common, maxRetries: 0 }),
+  };
   const links: CredentialProvider[] = [];
   if (options.profile === undefined) links.push(fromEnv({ env }));
   links.push(
@@ -74,13 +83,13 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
         ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
         ...(options.credentialsFile !== undefined ? { credentialsFile: options.credentialsFile } : {}),
         ...(options.tokenCode ? { tokenCode: options.tokenCode } : {}),
-        ...(options.sts || region ? { sts: { ...options.sts, ...(region ? { region } : {}) } } : {}),
+        sts,
       }),
     ),
     lazyProvider('token-file', async () =>
       fromTokenFile({
         ...(region ? { region } : {}),
-        ...(options.sts ? { sts: { ...options.sts, ...(region ? { region } : {}) } } : {}),
+        sts,
         ...options.tokenFile,
         ...common,
         // The chain's own cache renews; a second cache inside would only add a window.

@@ -277,3 +277,21 @@ describe('one resolution shared by every client', () => {
     expect(identities.slice(20).every((i) => (i as { Arn?: string }).Arn === `arn:aws:sts::${ACCOUNT}:assumed-role/deploy/${sts.requests[0]!.params.RoleSessionName}`)).toBe(true);
   });
 });
+
+describe('the region chain for STS calls', () => {
+  it('with no region option, variable or profile region, the instance region from IMDS is the last link', async () => {
+    await imds.close();
+    imds = await startImdsServer({ region: 'eu-central-1' });
+    const chain = chainWith({ AWS_PROFILE: 'deploy' }, { region: undefined });
+    await chain();
+    expect(sts.requests.map((r) => [r.action, r.signingRegion])).toEqual([['AssumeRole', 'eu-central-1']]);
+    expect(imds.requests.map((r) => r.path)).toContain('/latest/meta-data/placement/region');
+  });
+
+  it('an environment region wins and IMDS is not asked', async () => {
+    const chain = chainWith({ AWS_PROFILE: 'deploy', AWS_REGION: 'ap-south-1' }, { region: undefined });
+    await chain();
+    expect(sts.requests.map((r) => r.signingRegion)).toEqual(['ap-south-1']);
+    expect(imds.requests).toHaveLength(0);
+  });
+});

@@ -15,16 +15,18 @@ export interface RegionSources {
   region?: string;
   env: Readonly<Record<string, string | undefined>>;
   profileRegion?: () => Promise<string | undefined>;
+  /** The last link: the instance's region from IMDS (`regionFromInstanceMetadata`), when one is wired. */
+  instanceRegion?: () => Promise<string | undefined>;
 }
 
 export const GLOBAL_REGION = 'aws-global';
 const DEFAULT_SIGNING_REGION = 'us-east-1';
 
-/** Region: option → `AWS_REGION` → `AWS_DEFAULT_REGION` → the profile's region; undefined when none is set. */
+/** Region: option → `AWS_REGION` → `AWS_DEFAULT_REGION` → the profile's region → the instance's; undefined when none is set. */
 export async function resolveRegion(sources: RegionSources): Promise<string | undefined> {
   const fromEnv = sources.region || sources.env.AWS_REGION || sources.env.AWS_DEFAULT_REGION;
   if (fromEnv) return fromEnv;
-  return (await sources.profileRegion?.()) || undefined;
+  return (await sources.profileRegion?.()) || (await sources.instanceRegion?.()) || undefined;
 }
 
 /** DNS suffix of the partition a region belongs to (the partition table of the AWS SDKs, in short). */
