@@ -112,6 +112,7 @@ export class SecretProbe {
   /** Raw text a process printed (CLI stdout/stderr). */
   text(label: string, text: string): void {
     this.counts.outputs += 1;
+    if (process.env.SECRETS_DUMP) console.log(`${label}:\n${text}`);
     this.records.push({ label, text });
   }
 
