@@ -13,7 +13,7 @@ export type StsStubData<Op extends StsOperationName> = Partial<Omit<StsOutput<Op
   credentials?: Partial<Credentials>;
 };
 
-/** `true` stubs every operation with fake data; an object stubs the listed ones (others throw). */
+/** `true` stubs every operation with fake data; an object answers the listed ones as given and the others with fake data (as Ruby's `stub_responses`). */
 export type StsStubs = true | { [Op in StsOperationName]?: StsStub<Op> };
 
 const STUB_ACCOUNT = '123456789012';
