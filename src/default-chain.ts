@@ -21,7 +21,7 @@ export interface DefaultChainOptions {
   /** Debug lines and warnings from every link; never a secret. */
   readonly logger?: Logger;
   /** Asked for a fresh MFA code when a profile with `mfa_serial` is assumed (once per renewal). */
-  readonly tokenCode?: (mfaSerial: string) => Promise<string>;
+  readonly tokenCode?: FromIniOptions['tokenCode'];
   /** The environment every link reads. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** Clock for every link and the cache. @default Date.now */

@@ -1,8 +1,8 @@
 // Public API. Heavy providers are exported through lazy-providers.ts so that importing the package
 // root loads only what every user runs; their code loads on first call.
 export type { Credentials, CredentialProvider } from './credentials.js';
-export { maskAccessKeyId } from './credentials.js';
-export { CredentialsError, CredentialsNotFound, CredentialsNotFoundError, isNotFound } from './errors.js';
+export { makeCredentials, maskAccessKeyId } from './credentials.js';
+export { CredentialsError, CredentialsNotFound, CredentialsNotFoundError, isNotFound, type CredentialsErrorOptions } from './errors.js';
 export type { Logger } from './logger.js';
 export type { Clock } from './clock.js';
 export { named, type InvalidatableProvider } from './provider.js';
@@ -20,7 +20,8 @@ export { fromTokenFile, WebIdentityTokenFileError, type TokenFileOptions } from 
 export { fromSaml, type SamlOptions } from './providers/saml.js';
 export { fromSessionToken, type SessionTokenOptions } from './providers/session-token.js';
 export { fromFederationToken, type FederationTokenOptions } from './providers/federation-token.js';
-export { StsCredentialsError } from './providers/sts-errors.js';
+export { StsCredentialsError, type StsCredentialsErrorInit } from './providers/sts-errors.js';
+export type { StsErrorInit } from './sts/errors.js';
 export type { StsProviderOptions, StsSessionProvider, RefreshTuning } from './providers/sts-provider.js';
 export type { TokenCodeFn } from './providers/sts-mfa.js';
 export {
@@ -34,13 +35,17 @@ export { defaultChain, type DefaultChainOptions } from './default-chain.js';
 
 export { fromIni, fromInstanceMetadata, regionFromInstanceMetadata, fromContainerMetadata, fromProcess, loadSharedConfig } from './lazy-providers.js';
 export type { FromIniOptions, IniStsOptions } from './providers/ini.js';
+export { ProfileCredentialsError } from './providers/ini-errors.js';
 export type { InstanceMetadataOptions } from './providers/instance-metadata.js';
 export type { ContainerMetadataOptions } from './providers/container-metadata.js';
 export type { FromProcessOptions } from './providers/process.js';
 export { ProcessCredentialsError, type ProcessFailure } from './providers/process-errors.js';
-export { MetadataResponseError, MetadataConfigError } from './providers/metadata-errors.js';
+export { MetadataResponseError, MetadataConfigError, type MetadataResponseErrorOptions } from './providers/metadata-errors.js';
+export type { MetadataHttpOptions } from './providers/metadata-http.js';
+export type { ProfileSettings, ProfileSettingsSource } from './providers/metadata-endpoint.js';
 export { forgetAbsentMetadataEndpoints } from './providers/metadata-off-host.js';
-export type { SharedConfig, SharedConfigOptions } from './config/files.js';
+export type { SharedConfig, SharedConfigOptions, Env, ConfigLocations, ProfileNameSource, ServicesSections } from './config/files.js';
+export type { Section, Sections } from './config/parse.js';
 export {
   ConfigParseError,
   ConfigFileError,
