@@ -54,6 +54,12 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
     ...(options.now ? { now: options.now } : {}),
   };
   const region = options.region;
+  // Which profile and files: the same for the profile link and for IMDS's profile settings.
+  const selection = {
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
+    ...(options.credentialsFile !== undefined ? { credentialsFile: options.credentialsFile } : {}),
+  };
   // The chain's metadata settings also serve a profile's `credential_source` (options.ini's win).
   const { profileSettings: _ignored, ...imdsForProfiles } = options.instanceMetadata ?? {};
   const metadataForProfiles = {
@@ -79,9 +85,7 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
         ...options.ini,
         ...metadataForProfiles,
         ...common,
-        ...(options.profile !== undefined ? { profile: options.profile } : {}),
-        ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
-        ...(options.credentialsFile !== undefined ? { credentialsFile: options.credentialsFile } : {}),
+        ...selection,
         ...(options.tokenCode ? { tokenCode: options.tokenCode } : {}),
         sts,
       }),
@@ -103,15 +107,7 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
       const { fromInstanceMetadata, loadSharedConfig } = await loadHeavy();
       return fromInstanceMetadata({
         // The profile's ec2_metadata_* keys apply, as in the SDKs.
-        profileSettings: async () =>
-          (
-            await loadSharedConfig({
-              env,
-              ...(options.profile !== undefined ? { profile: options.profile } : {}),
-              ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
-              ...(options.credentialsFile !== undefined ? { credentialsFile: options.credentialsFile } : {}),
-            })
-          ).profile ?? {},
+        profileSettings: async () => (await loadSharedConfig({ env, ...selection })).profile ?? {},
         ...options.instanceMetadata,
         ...common,
       });
