@@ -78,11 +78,20 @@ export interface StsClientOptions {
   readonly agent?: Agent;
 }
 
+/**
+ * Package-internal call option (not exported from the package root): sign this call with these
+ * credentials instead of the client's own. STS-backed providers keep one client, so its learned
+ * clock offset and resolved endpoint outlive each source credential they sign with.
+ */
+export const SIGN_WITH: unique symbol = Symbol('credchain.sts.signWith');
+
 /** Per-call options. */
 export interface StsCallOptions {
   readonly signal?: AbortSignal;
   /** Per-attempt timeout in milliseconds for this call. */
   readonly timeout?: number;
+  /** @internal See `SIGN_WITH`. */
+  readonly [SIGN_WITH]?: Credentials;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -107,10 +116,7 @@ export class StsClient {
     this.logger = toFullLogger(options.logger);
     this.retryPolicy = normalizeRetryPolicy(options);
     this.now = options.now ?? systemClock;
-    if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0))
-      throw new CredentialsError(`StsClient: option timeout must be a positive number of milliseconds (got ${String(options.timeout)})`, {
-        providerName: 'sts',
-      });
+    checkTimeout(options.timeout);
   }
 
   /**
@@ -189,7 +195,8 @@ export class StsClient {
 
   /** Runs any operation by method name; the named methods are shorthands for this. */
   async send<Op extends StsOperationName>(op: Op, input: StsInput<Op>, options: StsCallOptions = {}): Promise<StsOutput<Op>> {
-    if (!(op in OPERATIONS)) throw new CredentialsError(`StsClient: unknown operation ${String(op)}`, { providerName: 'sts' });
+    if (!Object.hasOwn(OPERATIONS, op)) throw new CredentialsError(`StsClient: unknown operation ${String(op)}`, { providerName: 'sts' });
+    checkTimeout(options.timeout);
     const engine = await loadEngine();
     const { runStub, encodeStsRequest } = engine;
     if (this.options.validate !== false) engine.validateInput(op, input);
@@ -207,7 +214,7 @@ export class StsClient {
     const timeoutMs = options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT_MS;
     try {
       return await withRetries(
-        (attempt) => this.attempt(engine, op, body, endpoint, attempt, timeoutMs, signal, sentSecrets),
+        (attempt) => this.attempt(engine, op, body, endpoint, attempt, timeoutMs, signal, sentSecrets, options[SIGN_WITH]),
         this.retryPolicy,
         (error) => error instanceof StsError && error.retryable,
         signal,
@@ -231,9 +238,10 @@ export class StsClient {
     timeoutMs: number,
     signal: AbortSignal | undefined,
     sentSecrets: readonly string[],
+    signWith: Credentials | undefined,
   ): Promise<StsOutput<Op>> {
     const { action, signed } = OPERATIONS[op];
-    const credentials = signed ? await this.credentialsFor(action) : undefined;
+    const credentials = signed ? (signWith ?? (await this.credentialsFor(action))) : undefined;
     const secrets = credentials ? [...sentSecrets, credentials.secretAccessKey, credentials.sessionToken ?? ''] : sentSecrets;
     let skewCorrected = false;
     for (;;) {
@@ -263,8 +271,7 @@ export class StsClient {
       }
       const headerRequestId = headerValue(response, 'x-amzn-requestid');
       const outcome = await this.interpret(engine, op, action, response, headerRequestId, secrets);
-      const requestId = outcome instanceof StsError ? outcome.requestId : outcome.requestId;
-      this.logRequest(action, endpoint, attempt, started, response.status, requestId, outcome instanceof StsError ? outcome.code : undefined);
+      this.logRequest(action, endpoint, attempt, started, response.status, outcome.requestId, outcome instanceof StsError ? outcome.code : undefined);
       if (!(outcome instanceof StsError)) return outcome;
       if (credentials && !skewCorrected && CLOCK_SKEW_CODES.has(outcome.code) && this.adoptServerClock(response)) {
         skewCorrected = true;
@@ -342,16 +349,29 @@ export class StsClient {
   ): void {
     const latencyMs = Math.round(performance.now() - startedMs);
     this.logger.debug(
-      `sts: ${action} region=${endpoint.signingRegion} endpoint=${endpoint.url.origin}${endpoint.url.pathname} attempt=${attempt} ` +
+      `sts: ${action} region=${endpoint.signingRegion} endpoint=${endpoint.url.origin}${endpoint.url.pathname} (${endpoint.source}) attempt=${attempt} ` +
         `status=${status ?? '-'} requestId=${requestId || '-'} latencyMs=${latencyMs}${code ? ` error=${code}` : ''}`,
     );
   }
 }
 
-/** The secret inputs of a call (web identity token, SAML assertion), to keep out of error messages. */
+/** The secret inputs of a call (web identity token, SAML assertion, context assertions), to keep out of error messages. */
 function secretInputsOf(input: unknown): string[] {
-  const { webIdentityToken, samlAssertion } = (input ?? {}) as { webIdentityToken?: unknown; samlAssertion?: unknown };
-  return [webIdentityToken, samlAssertion].filter((v): v is string => typeof v === 'string');
+  const { webIdentityToken, samlAssertion, providedContexts } = (input ?? {}) as {
+    webIdentityToken?: unknown;
+    samlAssertion?: unknown;
+    providedContexts?: unknown;
+  };
+  const contextAssertions = Array.isArray(providedContexts)
+    ? providedContexts.map((context: unknown) => (context as { contextAssertion?: unknown } | null)?.contextAssertion)
+    : [];
+  return [webIdentityToken, samlAssertion, ...contextAssertions].filter((v): v is string => typeof v === 'string');
+}
+
+/** A timeout (constructor or per call) must keep a deadline: 0, negative or NaN would remove it. */
+function checkTimeout(timeout: unknown): void {
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0))
+    throw new CredentialsError(`StsClient: option timeout must be a positive number of milliseconds (got ${String(timeout)})`, { providerName: 'sts' });
 }
 
 /** An error message from the server with anything we sent as a secret (echoed back) replaced by `****`. */
@@ -372,6 +392,8 @@ function invalidResponse(action: string, status: number, requestId: string | und
 
 function transportError(error: unknown, action: string): StsError {
   if (error instanceof HttpRequestError) {
+    // Not a transport hiccup: the server answered, with more than any STS response holds. Retrying gets the same.
+    if (error.kind === 'too-large') return new StsError({ code: 'InvalidResponse', serviceMessage: `unreadable response: ${error.message}`, operation: action, cause: error });
     const code = error.kind === 'timeout' ? 'TimeoutError' : error.kind === 'aborted' ? 'RequestAborted' : 'NetworkingError';
     return new StsError({ code, serviceMessage: error.message, operation: action, cause: error });
   }

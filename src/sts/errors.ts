@@ -78,11 +78,6 @@ export const CLOCK_SKEW_CODES: ReadonlySet<string> = new Set([
   'RequestInTheFuture',
 ]);
 
-/** True for throttling codes (retried, like the AWS SDKs' standard retry mode). */
-export function isThrottlingCode(code: string): boolean {
-  return THROTTLING_CODES.has(code);
-}
-
 /** Throttling, 5xx, 429, `IDPCommunicationError`, network errors and timeouts are retried; other 4xx never are. */
 export function isRetryableFailure(code: string, statusCode: number | undefined): boolean {
   if (THROTTLING_CODES.has(code) || TRANSIENT_CODES.has(code)) return true;

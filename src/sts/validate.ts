@@ -158,7 +158,7 @@ export function validateInput<Op extends StsOperationName>(op: Op, input: StsInp
   const given = (input ?? {}) as Record<string, unknown>;
   if (typeof given !== 'object') throw new StsValidationError(operation, 'input', 'must be an object');
   for (const key of Object.keys(given)) {
-    if (!(key in rules) && given[key] !== undefined) throw new StsValidationError(operation, key, `is not a parameter of ${operation}`);
+    if (!Object.hasOwn(rules, key) && given[key] !== undefined) throw new StsValidationError(operation, key, `is not a parameter of ${operation}`);
   }
   for (const [key, rule] of Object.entries(rules)) {
     const value = given[key];

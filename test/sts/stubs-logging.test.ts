@@ -61,7 +61,7 @@ describe('logging', () => {
     const requestLines = lines.filter((l) => / attempt=/.test(l));
     expect(requestLines).toHaveLength(2);
     expect(requestLines[0]).toMatch(
-      new RegExp(`^sts: AssumeRole region=us-west-2 endpoint=${s.url}/ attempt=1 status=400 requestId=${s.requests[0]!.requestId} latencyMs=\\d+ error=Throttling$`),
+      new RegExp(`^sts: AssumeRole region=us-west-2 endpoint=${s.url}/ \\(option\\) attempt=1 status=400 requestId=${s.requests[0]!.requestId} latencyMs=\\d+ error=Throttling$`),
     );
     expect(requestLines[1]).toMatch(new RegExp(`attempt=2 status=200 requestId=${out.requestId} latencyMs=\\d+$`));
     expect(lines.some((l) => /retry 1 of 3 in \d+ ms after Throttling/.test(l))).toBe(true);
