@@ -62,11 +62,6 @@ function transportFor(url: URL): Promise<Transport> {
   return transport;
 }
 
-/** The keep-alive agent for a URL's protocol, shared by every client in the process. */
-export async function sharedAgentFor(url: URL): Promise<http.Agent> {
-  return (await transportFor(url)).agent;
-}
-
 /** One HTTP exchange with a deadline, an abort signal and a body cap. Never throws a parser's stack. */
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
