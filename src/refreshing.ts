@@ -15,6 +15,29 @@ export const REFRESH_DEFAULTS = {
   retryAfterFailureMs: 10_000,
 } as const;
 
+/** The windows `renewalWindow` reads (the `refreshing` options of the same names; defaults as there). */
+export type RenewalWindowOptions = Pick<RefreshingOptions, 'advisoryWindowMs' | 'mandatoryWindowMs' | 'jitter'>;
+
+/**
+ * When a credential obtained at `obtainedAt` and expiring at `expiresAt` enters its advisory
+ * (`refreshAt`) and mandatory (`mandatoryAt`) windows. `jitterDraw` in [0, 1] picks the jitter:
+ * `refreshing` draws it at random; the STS session cache passes 1, the earliest any holder renews.
+ */
+export function renewalWindow(
+  obtainedAt: number,
+  expiresAt: number,
+  options: RenewalWindowOptions,
+  jitterDraw: number,
+): { readonly refreshAt: number; readonly mandatoryAt: number } {
+  const lifetimeMs = expiresAt - obtainedAt;
+  const jitter = options.jitter ?? REFRESH_DEFAULTS.jitter;
+  const advisoryMs = Math.min(options.advisoryWindowMs ?? REFRESH_DEFAULTS.advisoryWindowMs, lifetimeMs / 4) * (1 + jitter * jitterDraw);
+  const mandatoryMs = Math.min(options.mandatoryWindowMs ?? REFRESH_DEFAULTS.mandatoryWindowMs, lifetimeMs / 10);
+  const mandatoryAt = expiresAt - mandatoryMs;
+  // A narrower advisory window (e.g. advisoryWindowMs: 0) must not hide the mandatory one.
+  return { refreshAt: Math.min(expiresAt - advisoryMs, mandatoryAt), mandatoryAt };
+}
+
 export interface RefreshingOptions {
   /** Injectable clock (ms since epoch). @default Date.now */
   readonly now?: Clock;
@@ -107,12 +130,8 @@ export function refreshing(provider: CredentialProvider, options: RefreshingOpti
       return { credentials, promise, expiresAt: Infinity, refreshAt: Infinity, mandatoryAt: Infinity };
     }
     const expiresAt = credentials.expiration.getTime();
-    const lifetimeMs = expiresAt - obtainedAt;
-    const advisoryMs = Math.min(advisoryCapMs, lifetimeMs / 4) * (1 + jitter * random());
-    const mandatoryMs = Math.min(mandatoryCapMs, lifetimeMs / 10);
-    const mandatoryAt = expiresAt - mandatoryMs;
-    // A narrower advisory window (e.g. advisoryWindowMs: 0) must not hide the mandatory one.
-    return { credentials, promise, expiresAt, refreshAt: Math.min(expiresAt - advisoryMs, mandatoryAt), mandatoryAt };
+    const windows = { advisoryWindowMs: advisoryCapMs, mandatoryWindowMs: mandatoryCapMs, jitter };
+    return { credentials, promise, expiresAt, ...renewalWindow(obtainedAt, expiresAt, windows, random()) };
   };
 
   let renewalCount = 0;
