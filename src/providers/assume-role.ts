@@ -2,14 +2,15 @@ import { systemClock } from '../clock.js';
 import type { CredentialProvider } from '../credentials.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import type { AssumeRoleInput, StsPolicyDescriptor, StsTag } from '../sts/index.js';
-import { optionError } from './sts-errors.js';
+import { checkRoleArn, optionError } from './sts-errors.js';
 import { askTokenCode, checkMfaOptions, type TokenCodeFn } from './sts-mfa.js';
 import {
   defaultSessionName,
   pick,
   resolveSource,
   sessionProvider,
-  StsClients,
+  signedBy,
+  stsClientFor,
   type RefreshTuning,
   type StsProviderOptions,
   type StsSessionProvider,
@@ -50,11 +51,11 @@ export function fromAssumeRole(options: AssumeRoleOptions): StsSessionProvider;
 export function fromAssumeRole(options: AssumeRoleOptions): StsSessionProvider | RefreshingProvider {
   if (options === null || typeof options !== 'object') throw optionError(NAME, 'fromAssumeRole', 'expects an options object with roleArn and source');
   const { roleArn, source } = options;
-  if (typeof roleArn !== 'string' || roleArn.trim() === '') throw optionError(NAME, 'fromAssumeRole', 'roleArn is missing or empty');
+  checkRoleArn(NAME, 'fromAssumeRole', roleArn);
   if (typeof source !== 'function') throw optionError(NAME, 'fromAssumeRole', `source must be a credential provider (a function) for role ${roleArn}`);
   checkMfaOptions(NAME, 'fromAssumeRole', options);
   const roleSessionName = options.roleSessionName ?? defaultSessionName(options.now ?? systemClock);
-  const clients = new StsClients(options);
+  const client = stsClientFor(options);
 
   const input: Omit<AssumeRoleInput, 'tokenCode'> = {
     roleArn,
@@ -67,7 +68,7 @@ export function fromAssumeRole(options: AssumeRoleOptions): StsSessionProvider |
   return sessionProvider({
     name: NAME,
     options,
-    clients,
+    client,
     source,
     plan: async (state) => {
       const caller = await resolveSource(NAME, source, `role ${roleArn}`);
@@ -76,7 +77,7 @@ export function fromAssumeRole(options: AssumeRoleOptions): StsSessionProvider |
         keyParts: [caller.accessKeyId, input],
         fetch: async () => {
           const tokenCode = await askTokenCode(NAME, options, state);
-          const out = await clients.signedWith(caller).assumeRole({ ...input, ...(tokenCode !== undefined ? { tokenCode } : {}) });
+          const out = await client.assumeRole({ ...input, ...(tokenCode !== undefined ? { tokenCode } : {}) }, signedBy(caller));
           return out.credentials;
         },
       };

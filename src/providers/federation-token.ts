@@ -2,7 +2,7 @@ import type { CredentialProvider } from '../credentials.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import type { GetFederationTokenInput, StsPolicyDescriptor, StsTag } from '../sts/index.js';
 import { optionError } from './sts-errors.js';
-import { pick, resolveSource, sessionProvider, StsClients, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
+import { pick, resolveSource, sessionProvider, signedBy, stsClientFor, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
 
 export interface FederationTokenOptions extends StsProviderOptions {
   /** Long-term IAM user keys (STS refuses `GetFederationToken` with session credentials). */
@@ -32,18 +32,18 @@ export function fromFederationToken(options: FederationTokenOptions): StsSession
   const { source, name } = options;
   if (typeof source !== 'function') throw optionError(NAME, fn, 'source must be a credential provider (a function) for the IAM user');
   if (typeof name !== 'string' || name.trim() === '') throw optionError(NAME, fn, 'name (the federated user name) is missing or empty');
-  const clients = new StsClients(options);
+  const client = stsClientFor(options);
   const input: GetFederationTokenInput = { name, ...pick(options, ['policy', 'policyArns', 'tags', 'durationSeconds']) };
   const about = { providerName: NAME, operation: 'GetFederationToken', subject: `federated user ${name}` };
 
   return sessionProvider({
     name: NAME,
     options,
-    clients,
+    client,
     source,
     plan: async () => {
       const caller = await resolveSource(NAME, source, `federated user ${name}`);
-      return { about, keyParts: [caller.accessKeyId, input], fetch: async () => (await clients.signedWith(caller).getFederationToken(input)).credentials };
+      return { about, keyParts: [caller.accessKeyId, input], fetch: async () => (await client.getFederationToken(input, signedBy(caller))).credentials };
     },
   });
 }

@@ -1,9 +1,8 @@
 import type { RefreshingProvider } from '../refreshing.js';
 import type { AssumeRoleWithSAMLInput, StsPolicyDescriptor } from '../sts/index.js';
-import { callbackError, optionError } from './sts-errors.js';
+import { callbackError, checkRoleArn, optionError } from './sts-errors.js';
 import { digestOf } from './sts-session-cache.js';
-import { pick, sessionProvider, StsClients, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
-import { checkRoleArn } from './web-identity.js';
+import { pick, sessionProvider, stsClientFor, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
 
 export interface SamlOptions extends StsProviderOptions {
   readonly roleArn: string;
@@ -39,7 +38,7 @@ export function fromSaml(options: SamlOptions): StsSessionProvider | RefreshingP
   if (!(typeof samlAssertion === 'function' || (typeof samlAssertion === 'string' && samlAssertion !== '')))
     throw optionError(NAME, fn, `samlAssertion must be a non-empty string or a function returning one (role ${roleArn})`);
 
-  const clients = new StsClients(options);
+  const client = stsClientFor(options);
   const input: Omit<AssumeRoleWithSAMLInput, 'samlAssertion'> = { roleArn, principalArn, ...pick(options, ['policy', 'policyArns', 'durationSeconds']) };
   const about = { providerName: NAME, operation: 'AssumeRoleWithSAML', roleArn };
   const assertion = async (): Promise<string> => {
@@ -58,13 +57,13 @@ export function fromSaml(options: SamlOptions): StsSessionProvider | RefreshingP
   return sessionProvider({
     name: NAME,
     options,
-    clients,
+    client,
     plan: async () => {
       const samlAssertion = await assertion();
       return {
         about,
         keyParts: [await digestOf(samlAssertion), input],
-        fetch: async () => (await clients.base.assumeRoleWithSAML({ ...input, samlAssertion })).credentials,
+        fetch: async () => (await client.assumeRoleWithSAML({ ...input, samlAssertion })).credentials,
       };
     },
   });

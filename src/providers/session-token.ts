@@ -2,7 +2,7 @@ import type { CredentialProvider } from '../credentials.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import { optionError } from './sts-errors.js';
 import { askTokenCode, checkMfaOptions, type TokenCodeFn } from './sts-mfa.js';
-import { resolveSource, sessionProvider, StsClients, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
+import { resolveSource, sessionProvider, signedBy, stsClientFor, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
 
 export interface SessionTokenOptions extends StsProviderOptions {
   /** Long-term IAM user keys (STS refuses `GetSessionToken` with session credentials). */
@@ -31,7 +31,7 @@ export function fromSessionToken(options: SessionTokenOptions): StsSessionProvid
   const { source } = options;
   if (typeof source !== 'function') throw optionError(NAME, fn, 'source must be a credential provider (a function) for the IAM user');
   checkMfaOptions(NAME, fn, options);
-  const clients = new StsClients(options);
+  const client = stsClientFor(options);
   const input = {
     ...(options.durationSeconds !== undefined ? { durationSeconds: options.durationSeconds } : {}),
     ...(options.mfaSerial !== undefined ? { serialNumber: options.mfaSerial } : {}),
@@ -41,7 +41,7 @@ export function fromSessionToken(options: SessionTokenOptions): StsSessionProvid
   return sessionProvider({
     name: NAME,
     options,
-    clients,
+    client,
     source,
     plan: async (state) => {
       const caller = await resolveSource(NAME, source, 'GetSessionToken');
@@ -50,7 +50,7 @@ export function fromSessionToken(options: SessionTokenOptions): StsSessionProvid
         keyParts: [caller.accessKeyId, input],
         fetch: async () => {
           const tokenCode = await askTokenCode(NAME, options, state);
-          return (await clients.signedWith(caller).getSessionToken({ ...input, ...(tokenCode !== undefined ? { tokenCode } : {}) })).credentials;
+          return (await client.getSessionToken({ ...input, ...(tokenCode !== undefined ? { tokenCode } : {}) }, signedBy(caller))).credentials;
         },
       };
     },

@@ -85,6 +85,11 @@ export function optionError(providerName: string, fn: string, what: string): Cre
   return new CredentialsError(`${fn}(): ${what}`, { providerName });
 }
 
+/** `roleArn` must be a non-empty string: checked when the provider is created. */
+export function checkRoleArn(providerName: string, fn: string, roleArn: unknown): asserts roleArn is string {
+  if (typeof roleArn !== 'string' || roleArn.trim() === '') throw optionError(providerName, fn, 'roleArn is missing or empty');
+}
+
 /** Wraps a failure of a user callback (`tokenCode`, `getToken`, `samlAssertion`) without losing it. */
 export function callbackError(providerName: string, what: string, error: unknown): CredentialsError {
   return new CredentialsError(`${providerName}: ${what} failed: ${messageOf(error)}`, { providerName, cause: error });

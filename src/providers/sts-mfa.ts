@@ -9,13 +9,15 @@ interface MfaOptions {
   readonly tokenCode?: TokenCodeFn;
 }
 
-/** `mfaSerial` needs `tokenCode`: a clear error when the provider is created, before any request. */
+/** `mfaSerial` and `tokenCode` come together: a clear error when the provider is created, before any request. */
 export function checkMfaOptions(providerName: string, fn: string, options: MfaOptions): void {
   const { mfaSerial, tokenCode } = options;
   if (mfaSerial !== undefined && (typeof mfaSerial !== 'string' || mfaSerial.trim() === ''))
     throw optionError(providerName, fn, 'mfaSerial, when given, must be a non-empty string (the MFA device serial number or ARN)');
   if (tokenCode !== undefined && typeof tokenCode !== 'function')
     throw optionError(providerName, fn, 'tokenCode must be a function that returns a fresh MFA code (it is asked again for each renewal)');
+  if (tokenCode !== undefined && mfaSerial === undefined)
+    throw optionError(providerName, fn, 'tokenCode is set but mfaSerial is not: pass mfaSerial, the serial number or ARN of the MFA device the code comes from');
   if (mfaSerial !== undefined && tokenCode === undefined)
     throw optionError(providerName, fn, `mfaSerial ${mfaSerial} is set but tokenCode is not: pass tokenCode, an async function returning the current six-digit MFA code`);
 }

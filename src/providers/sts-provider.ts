@@ -3,9 +3,10 @@ import { maskAccessKeyId, type CredentialProvider, type Credentials } from '../c
 import { CredentialsError, messageOf } from '../errors.js';
 import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
 import { invalidateProvider, named, type InvalidatableProvider } from '../provider.js';
-import { refreshing, REFRESH_DEFAULTS, type RefreshingOptions, type RefreshingProvider } from '../refreshing.js';
-import { isStsError, StsClient, type StsClientOptions, type StsEndpoint } from '../sts/index.js';
-import { StsCredentialsError, toProviderError, type StsCallSubject } from './sts-errors.js';
+import { refreshing, renewalWindow, type RefreshingOptions, type RefreshingProvider } from '../refreshing.js';
+import { SIGN_WITH, type StsCallOptions } from '../sts/client.js';
+import { isStsError, StsClient, type StsClientOptions } from '../sts/index.js';
+import { toProviderError, type StsCallSubject } from './sts-errors.js';
 import { dropSession, sessionKeyOf, sharedSession, type CachedSession } from './sts-session-cache.js';
 
 /** Tuning of the `refreshing()` wrapper every STS-backed provider comes in. */
@@ -48,60 +49,32 @@ export type RenewalState = Record<string, unknown>;
 export interface SessionProviderSpec {
   readonly name: string;
   readonly options: StsProviderOptions;
-  readonly clients: StsClients;
+  /** The provider's one STS client (see `stsClientFor`). */
+  readonly client: StsClient;
   /** The caller's credentials, for providers that sign (invalidated once on `ExpiredToken`). */
   readonly source?: CredentialProvider;
   readonly plan: (state: RenewalState) => Promise<SessionPlan>;
 }
 
-// A cached session is shared only before the earliest point at which a holder of it could start
-// renewing (refreshing's windows), so a renewal never gets back the session it renews.
-const { advisoryWindowMs: DEFAULT_ADVISORY_CAP_MS, mandatoryWindowMs: DEFAULT_MANDATORY_CAP_MS, jitter: DEFAULT_JITTER } = REFRESH_DEFAULTS;
-
-/** The last moment (ms) a session obtained at `obtainedAt` may be handed to a new holder. */
-export function shareableUntil(session: Pick<CachedSession, 'obtainedAt' | 'expiresAt'>, tuning: RefreshTuning = {}): number {
-  const lifetimeMs = session.expiresAt - session.obtainedAt;
-  const advisoryMs = Math.min(tuning.advisoryWindowMs ?? DEFAULT_ADVISORY_CAP_MS, lifetimeMs / 4) * (1 + (tuning.jitter ?? DEFAULT_JITTER));
-  const mandatoryMs = Math.min(tuning.mandatoryWindowMs ?? DEFAULT_MANDATORY_CAP_MS, lifetimeMs / 10);
-  return session.expiresAt - Math.max(advisoryMs, mandatoryMs);
+/**
+ * The one STS client of a provider: the given one, or one built from the provider's options (`env`
+ * for providers that read their settings from a given environment). Every call of the provider goes
+ * through it, so its learned clock offset and resolved endpoint and region last as long as the provider.
+ */
+export function stsClientFor(options: StsProviderOptions, env?: StsClientOptions['env']): StsClient {
+  if (options.sts instanceof StsClient) return options.sts;
+  return new StsClient({
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
+    ...(env !== undefined ? { env } : {}),
+    ...options.sts,
+  });
 }
 
-/**
- * The STS clients of one provider: `base` for unsigned calls and the endpoint, and a client signing
- * with given credentials (kept while the credentials object stays the same).
- */
-export class StsClients {
-  readonly base: StsClient;
-  private readonly clientOptions: StsClientOptions;
-  private signing: { credentials: Credentials; client: StsClient } | undefined;
-
-  constructor(options: StsProviderOptions) {
-    const defaults: StsClientOptions = {
-      ...(options.region !== undefined ? { region: options.region } : {}),
-      ...(options.logger !== undefined ? { logger: options.logger } : {}),
-      ...(options.now !== undefined ? { now: options.now } : {}),
-    };
-    if (options.sts instanceof StsClient) {
-      this.base = options.sts;
-      // A given client's settings (endpoint, retries, agent...) are reused for signing with the source.
-      // StsClient keeps them private; reading them here stays inside the package.
-      this.clientOptions = (options.sts as unknown as { options: StsClientOptions }).options;
-    } else {
-      this.clientOptions = { ...defaults, ...options.sts };
-      this.base = new StsClient(this.clientOptions);
-    }
-  }
-
-  signedWith(credentials: Credentials): StsClient {
-    if (this.signing?.credentials !== credentials) {
-      this.signing = { credentials, client: new StsClient({ ...this.clientOptions, credentials }) };
-    }
-    return this.signing.client;
-  }
-
-  endpoint(): Promise<StsEndpoint> {
-    return this.base.resolveEndpoint();
-  }
+/** Call options that sign with the provider's source credentials instead of the client's own. */
+export function signedBy(credentials: Credentials): StsCallOptions {
+  return { [SIGN_WITH]: credentials };
 }
 
 /** Resolves a source provider, wrapping failures so the message says what they were for. */
@@ -120,38 +93,40 @@ export async function resolveSource(providerName: string, source: CredentialProv
  * Returned wrapped in `refreshing()` unless `refresh: false`.
  */
 export function sessionProvider(spec: SessionProviderSpec): StsSessionProvider | RefreshingProvider {
-  const { name, options, clients, source } = spec;
+  const { name, options, client, source } = spec;
   const now = options.now ?? systemClock;
   const log: FullLogger = toFullLogger(options.logger);
   const tuning: RefreshTuning = options.refresh === false ? {} : (options.refresh ?? {});
-  const shareable = (session: CachedSession, nowMs: number) => nowMs < shareableUntil(session, tuning);
+  // A cached session is shared only before the earliest point at which a holder of it could start
+  // renewing (refreshing's windows at full jitter), so a renewal never gets back the session it renews.
+  const shareable = (session: CachedSession, nowMs: number) => nowMs < renewalWindow(session.obtainedAt, session.expiresAt, tuning, 1).refreshAt;
   let lastKey: string | undefined;
 
-  const once = async (state: RenewalState): Promise<Credentials> => {
-    const plan = await spec.plan(state);
-    try {
-      if (options.sessionCache === false) return await plan.fetch();
-      const endpoint = await clients.endpoint();
-      // Keyed by operation, not provider: fromWebIdentity and fromTokenFile with the same token share.
-      const key = await sessionKeyOf([plan.about.operation, endpoint.url.href, endpoint.signingRegion, ...plan.keyParts]);
-      lastKey = key;
-      const { credentials, cached } = await sharedSession({ key, now, shareable, fetch: plan.fetch });
-      log.debug(`${name}: ${cached ? 'shared session from the STS session cache' : 'new STS session'} ${maskAccessKeyId(credentials.accessKeyId)} expires ${credentials.expiration?.toISOString() ?? 'never'}`);
-      return credentials;
-    } catch (error) {
-      throw toProviderError(error, plan.about);
-    }
+  /** This provider's own STS call (through the session cache); throws the client's errors as they are. */
+  const session = async (plan: SessionPlan): Promise<Credentials> => {
+    if (options.sessionCache === false) return plan.fetch();
+    const endpoint = await client.resolveEndpoint();
+    // Keyed by operation, not provider: fromWebIdentity and fromTokenFile with the same token share.
+    const key = await sessionKeyOf([plan.about.operation, endpoint.url.href, endpoint.signingRegion, ...plan.keyParts]);
+    lastKey = key;
+    const { credentials, cached } = await sharedSession({ key, now, shareable, fetch: plan.fetch });
+    log.debug(`${name}: ${cached ? 'shared session from the STS session cache' : 'new STS session'} ${maskAccessKeyId(credentials.accessKeyId)} expires ${credentials.expiration?.toISOString() ?? 'never'}`);
+    return credentials;
   };
 
   const bare = async (): Promise<Credentials> => {
     const state: RenewalState = {};
-    try {
-      return await once(state);
-    } catch (error) {
-      if (!source || !(error instanceof StsCredentialsError && isStsError(error.cause, 'ExpiredToken'))) throw error;
-      log.debug(`${name}: STS says the source credentials expired; invalidating the source and retrying once`);
-      invalidateProvider(source);
-      return once(state);
+    for (let retried = false; ; retried = true) {
+      // Failures of the plan (the source, an inner hop of a role chain) pass through untouched: the
+      // hop whose own call was refused is the one that retries, so a chain never multiplies retries.
+      const plan = await spec.plan(state);
+      try {
+        return await session(plan);
+      } catch (error) {
+        if (retried || !source || !isStsError(error, 'ExpiredToken', 'ExpiredTokenException')) throw toProviderError(error, plan.about);
+        log.debug(`${name}: STS says the source credentials expired; invalidating the source and retrying once`);
+        invalidateProvider(source);
+      }
     }
   };
   const provider = named(name, bare as StsSessionProvider);

@@ -3,7 +3,7 @@ import { systemClock } from '../clock.js';
 import { CredentialsError, CredentialsNotFound } from '../errors.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import { optionError } from './sts-errors.js';
-import { defaultSessionName, sessionProvider, StsClients, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
+import { defaultSessionName, sessionProvider, stsClientFor, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
 import { webIdentityPlan, type WebIdentityParameters } from './web-identity.js';
 
 export interface TokenFileOptions extends StsProviderOptions, Partial<WebIdentityParameters> {
@@ -41,12 +41,13 @@ export function fromTokenFile(options?: TokenFileOptions): StsSessionProvider;
 export function fromTokenFile(options: TokenFileOptions = {}): StsSessionProvider | RefreshingProvider {
   if (options === null || typeof options !== 'object') throw optionError(NAME, 'fromTokenFile', 'expects an options object');
   const generatedName = defaultSessionName(options.now ?? systemClock);
-  const clients = new StsClients(options);
+  // The client reads AWS_REGION, AWS_ENDPOINT_URL_STS... from the same environment as the token settings.
+  const client = stsClientFor(options, options.env);
 
   return sessionProvider({
     name: NAME,
     options,
-    clients,
+    client,
     plan: async () => {
       const env = options.env ?? process.env;
       const path = nonEmpty(options.webIdentityTokenFile) ?? nonEmpty(env.AWS_WEB_IDENTITY_TOKEN_FILE);
@@ -58,7 +59,7 @@ export function fromTokenFile(options: TokenFileOptions = {}): StsSessionProvide
           providerName: NAME,
         });
       const roleSessionName = nonEmpty(options.roleSessionName) ?? nonEmpty(env.AWS_ROLE_SESSION_NAME) ?? generatedName;
-      return webIdentityPlan(NAME, clients, { ...options, roleArn, roleSessionName }, await readToken(path));
+      return webIdentityPlan(NAME, client, { ...options, roleArn, roleSessionName }, await readToken(path));
     },
   });
 }

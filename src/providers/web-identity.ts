@@ -1,13 +1,13 @@
 import { systemClock } from '../clock.js';
 import type { RefreshingProvider } from '../refreshing.js';
-import type { AssumeRoleWithWebIdentityInput, StsPolicyDescriptor } from '../sts/index.js';
-import { callbackError, optionError } from './sts-errors.js';
+import type { AssumeRoleWithWebIdentityInput, StsClient, StsPolicyDescriptor } from '../sts/index.js';
+import { callbackError, checkRoleArn, optionError } from './sts-errors.js';
 import { digestOf } from './sts-session-cache.js';
 import {
   defaultSessionName,
   pick,
   sessionProvider,
-  StsClients,
+  stsClientFor,
   type RefreshTuning,
   type SessionPlan,
   type StsProviderOptions,
@@ -54,7 +54,7 @@ export function fromWebIdentity(options: WebIdentityOptions): StsSessionProvider
     throw optionError(NAME, fn, `webIdentityToken must be a non-empty string (role ${options.roleArn})`);
 
   const roleSessionName = options.roleSessionName ?? defaultSessionName(options.now ?? systemClock);
-  const clients = new StsClients(options);
+  const client = stsClientFor(options);
   const parameters = { ...options, roleSessionName };
   const token = async (): Promise<string> => {
     if (webIdentityToken !== undefined) return webIdentityToken;
@@ -68,13 +68,13 @@ export function fromWebIdentity(options: WebIdentityOptions): StsSessionProvider
       throw callbackError(NAME, `getToken() for role ${options.roleArn}`, new TypeError('it returned no token (expected a non-empty string)'));
     return value;
   };
-  return sessionProvider({ name: NAME, options, clients, plan: async () => webIdentityPlan(NAME, clients, parameters, await token()) });
+  return sessionProvider({ name: NAME, options, client, plan: async () => webIdentityPlan(NAME, client, parameters, await token()) });
 }
 
 /** One `AssumeRoleWithWebIdentity` renewal (shared with `fromTokenFile`). */
 export async function webIdentityPlan(
   providerName: string,
-  clients: StsClients,
+  client: StsClient,
   parameters: WebIdentityParameters & { readonly roleSessionName: string },
   webIdentityToken: string,
 ): Promise<SessionPlan> {
@@ -86,10 +86,6 @@ export async function webIdentityPlan(
   return {
     about: { providerName, operation: 'AssumeRoleWithWebIdentity', roleArn: parameters.roleArn },
     keyParts: [await digestOf(webIdentityToken), input],
-    fetch: async () => (await clients.base.assumeRoleWithWebIdentity({ ...input, webIdentityToken })).credentials,
+    fetch: async () => (await client.assumeRoleWithWebIdentity({ ...input, webIdentityToken })).credentials,
   };
-}
-
-export function checkRoleArn(providerName: string, fn: string, roleArn: unknown): void {
-  if (typeof roleArn !== 'string' || roleArn.trim() === '') throw optionError(providerName, fn, 'roleArn is missing or empty');
 }
