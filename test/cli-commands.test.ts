@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/main.js';
@@ -121,6 +121,52 @@ describe('MFA', () => {
     expectNoSecret(r.stderr);
   });
 
+  /** The built CLI with a stdin that stays open (like a terminal) until the test ends it. */
+  const spawnOpenStdin = (args: string[]) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { PATH: process.env.PATH ?? '', AWS_EC2_METADATA_DISABLED: 'true', ...stsEnv() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out = { stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => (out.stdout += d));
+    child.stderr.on('data', (d) => (out.stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const waitFor = (stream: 'stdout' | 'stderr', text: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => (out[stream].includes(text) ? resolve() : setTimeout(check, 10));
+        check();
+      });
+    return { child, out, exited, waitFor };
+  };
+
+  it('after the code is read, stdin is released: the CLI exits while stdin stays open (a terminal)', async () => {
+    const { child, out, exited, waitFor } = spawnOpenStdin(['--profile', 'mfa', 'export', '--format', 'json']);
+    try {
+      await waitFor('stderr', 'Enter MFA code');
+      child.stdin.write(`${MFA_CODE}\n`);
+      const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 5_000))]);
+      expect(code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout).AccessKeyId).toBe(sts.issued[0]!.accessKeyId);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('exec after an MFA prompt: the command gets the rest of stdin', async () => {
+    const echo = 'console.log("ready"); process.stdin.on("data", (d) => { console.log(`child read: ${String(d).trim()}`); process.exit(0); });';
+    const { child, out, exited, waitFor } = spawnOpenStdin(['--profile', 'mfa', 'exec', '--', process.execPath, '-e', echo]);
+    try {
+      await waitFor('stderr', 'Enter MFA code');
+      // In one chunk: the CLI must take the code line and nothing after it.
+      child.stdin.write(`${MFA_CODE}\nhello\n`);
+      const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 5_000))]);
+      expect(out.stdout).toBe('ready\nchild read: hello\n');
+      expect(code, out.stderr).toBe(0);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('no code at all (stdin closed): exit 1 with a message that says so', async () => {
     const r = await runCli(['--profile', 'mfa', 'export'], stsEnv());
     expect(r.code).toBe(1);
@@ -160,6 +206,19 @@ describe('exit codes and messages', () => {
       for (const link of ['env', 'ini', 'token-file', 'container-metadata', 'instance-metadata']) expect(text).toContain(link);
     }
     expect(sts.requests).toHaveLength(0);
+  });
+
+  it('1 when nothing resolves, and the chain ran once: the message comes from that run, not a second one', async () => {
+    const imds = await startImdsServer({ roleName: null });
+    try {
+      const r = await runCli(['export'], { ...stsEnv(), AWS_EC2_METADATA_DISABLED: 'false', AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('no credentials found');
+      expect(r.stderr).toMatch(/skipped\s+instance-metadata/);
+      expect(imds.requests.filter((q) => q.path === IMDS_PATHS.roleList)).toHaveLength(1);
+    } finally {
+      await imds.close();
+    }
   });
 
   it('1 for a named profile that fails, with the profile named and no fall-through', async () => {

@@ -18,6 +18,8 @@ export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly flags: GlobalFlags;
   readonly logger: Logger | undefined;
+  /** Whether stdin is a terminal: then Ctrl-C already reaches `exec`'s child through the process group. */
+  readonly stdinIsTTY: boolean;
   /** The provider the command resolves (the default chain, honouring --profile and --region). */
   provider(): CredentialProvider;
   /** The region: --region, then AWS_REGION, then AWS_DEFAULT_REGION, then the profile's `region`. */

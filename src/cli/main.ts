@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { CredentialsError, isNotFound, messageOf } from '../errors.js';
-import { explain } from '../explain.js';
+import { NoCredentialsError } from '../chain.js';
 import { named } from '../provider.js';
 import { defaultChain } from '../default-chain.js';
 import { INNER_PROVIDER } from '../trace.js';
@@ -75,6 +76,16 @@ function splitArgs(argv: string[]): { flags: GlobalFlags; help: boolean; command
   return { flags, help, ...(command !== undefined ? { command } : {}), rest };
 }
 
+/** The links a failed chain tried, in `credchain explain`'s format (reason prefixes like `env: ` dropped). */
+function describeNotFound(error: unknown): string {
+  if (!(error instanceof NoCredentialsError)) return messageOf(error);
+  const lines = error.attempts.map((a) => {
+    const reason = a.reason?.startsWith(`${a.provider}: `) ? a.reason.slice(a.provider.length + 2) : a.reason;
+    return `  ${a.outcome === 'skipped' ? 'skipped ' : 'FAILED  '} ${a.provider}${reason ? `: ${reason.replace(/\n/g, '\n      ')}` : ''}`;
+  });
+  return ['No credentials resolved.', ...lines].join('\n');
+}
+
 export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
@@ -96,12 +107,16 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     stderr.write(`${commandName === undefined ? 'credchain: no command given' : `credchain: unknown command "${commandName}"`}\n\n${GLOBAL_HELP}\n`);
     return EXIT.usage;
   }
-  if (rest.includes('--help') || rest.includes('-h') || help) {
+  // Only the command's own options: after `--` come the arguments of the command exec runs.
+  const ownArgs = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (ownArgs.includes('--help') || ownArgs.includes('-h') || help) {
     stdout.write(`${command.usage}\n`);
     return EXIT.ok;
   }
   const logger = flags.debug ? stderrLogger(stderr) : undefined;
   let provider: CredentialProvider | undefined;
+  // Without an injected stdin, fd 0 is read directly (see terminalTokenCode): process.stdin is never opened.
+  const stdin = options.stdin;
   const status = new StatusLine(stderr, options.statusDelayMs);
   let profileRegion: Promise<string | undefined> | undefined;
   const ctx: CliContext = {
@@ -110,6 +125,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     env,
     flags,
     logger,
+    stdinIsTTY: stdin === undefined ? isatty(0) : (stdin as { isTTY?: boolean }).isTTY === true,
     provider: () =>
       (provider ??= withStatus(
         defaultChain({
@@ -117,7 +133,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
           ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
           ...(flags.region !== undefined ? { region: flags.region } : {}),
           ...(logger ? { logger } : {}),
-          tokenCode: terminalTokenCode(options.stdin ?? process.stdin, stderr, status),
+          tokenCode: terminalTokenCode(stdin, stderr, status),
         }),
         status,
       )),
@@ -138,7 +154,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
       return EXIT.usage;
     }
     if (isNotFound(error)) {
-      stderr.write(`credchain: no credentials found.\n${String(await explain(ctx.provider()))}\n`);
+      // The chain's error already lists every link it tried: resolving again would repeat slow calls.
+      stderr.write(`credchain: no credentials found.\n${describeNotFound(error)}\n`);
       return EXIT.noCredentials;
     }
     const where = error instanceof CredentialsError && error.providerName ? ` (${error.providerName})` : '';

@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 
@@ -64,24 +65,77 @@ export class StatusLine {
   }
 }
 
+/** Longest MFA line read from fd 0; a code is 6 digits, this only bounds a runaway input. */
+const MAX_CODE_LINE_BYTES = 1024;
+
 /**
- * The MFA callback of the CLI: asks on stderr and reads one line from stdin (the terminal, or
- * whatever the caller pipes in). Lines are read from one shared reader, so a second prompt (the next
- * renewal) reads the next line. The status line, if any, is held back while the prompt waits.
+ * Reads one line from a file descriptor a byte at a time, blocking. It takes nothing past the
+ * newline and never opens a stream on stdin: `exec`'s child gets the rest of stdin, and a terminal
+ * left open does not keep the process alive. (A paused `process.stdin` keeps reading ahead into its
+ * buffer, so a readline on it can do neither.) Blocking is fine here: the CLI waits for the code.
  */
-export function terminalTokenCode(stdin: Readable, stderr: Writable, status?: StatusLine): (mfaSerial: string) => Promise<string> {
-  let lines: AsyncIterator<string> | undefined;
-  const ask = async (mfaSerial: string) => {
-    stderr.write(`Enter MFA code for ${mfaSerial}: `);
-    lines ??= createInterface({ input: stdin, terminal: false })[Symbol.asyncIterator]();
-    const next = await lines.next();
-    if (next.done) throw new Error(`no MFA code was entered for ${mfaSerial}`);
-    return next.value.trim();
-  };
-  return (mfaSerial) => (status ? status.suspend(() => ask(mfaSerial)) : ask(mfaSerial));
+function readLineSync(fd: number): string | undefined {
+  const byte = Buffer.alloc(1);
+  const bytes: number[] = [];
+  const sleep = new Int32Array(new SharedArrayBuffer(4));
+  let sawNewline = false;
+  while (bytes.length < MAX_CODE_LINE_BYTES) {
+    let count: number;
+    try {
+      count = readSync(fd, byte, 0, 1, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(sleep, 0, 0, 20); // a non-blocking fd with nothing yet
+        continue;
+      }
+      if (code === 'EOF') break; // Windows
+      throw error;
+    }
+    if (count === 0) break;
+    if (byte[0] === 0x0a) {
+      sawNewline = true;
+      break;
+    }
+    bytes.push(byte[0]!);
+  }
+  return bytes.length === 0 && !sawNewline ? undefined : Buffer.from(bytes).toString('utf8');
 }
 
-/** Shows `credchain: <label>…` on a terminal stderr while `work` takes longer than `delayMs`. */
-export function withStatusLine<T>(stderr: Writable & { isTTY?: boolean }, label: string, work: Promise<T>, delayMs = 300): Promise<T> {
-  return new StatusLine(stderr, delayMs).during(label, work);
+/** One line from a stream (tests, embedders); lines that came in the same chunk wait in `pending`. */
+function readLineFromStream(stdin: Readable, pending: string[]): Promise<string | undefined> {
+  const queued = pending.shift();
+  if (queued !== undefined) return Promise.resolve(queued);
+  return new Promise((resolve) => {
+    if (stdin.readableEnded || stdin.destroyed) return resolve(undefined);
+    const rl = createInterface({ input: stdin, terminal: false });
+    let answered = false;
+    // readline emits every line of a chunk, even after close().
+    rl.on('line', (line) => {
+      if (answered) return void pending.push(line);
+      answered = true;
+      rl.close();
+      resolve(line);
+    });
+    rl.once('close', () => {
+      stdin.pause();
+      if (!answered) resolve(undefined);
+    });
+  });
+}
+
+/**
+ * The MFA callback of the CLI: asks on stderr and reads one line, from `stdin` when one is given,
+ * else from file descriptor 0 (the terminal, or whatever is piped in) without opening a stream on it.
+ * Each prompt (each renewal) reads the next line. The status line, if any, is held back meanwhile.
+ */
+export function terminalTokenCode(stdin: Readable | undefined, stderr: Writable, status?: StatusLine): (mfaSerial: string) => Promise<string> {
+  const pending: string[] = [];
+  const ask = async (mfaSerial: string) => {
+    stderr.write(`Enter MFA code for ${mfaSerial}: `);
+    const line = stdin === undefined ? readLineSync(0) : await readLineFromStream(stdin, pending);
+    if (line === undefined) throw new Error(`no MFA code was entered for ${mfaSerial}`);
+    return line.trim();
+  };
+  return (mfaSerial) => (status ? status.suspend(() => ask(mfaSerial)) : ask(mfaSerial));
 }

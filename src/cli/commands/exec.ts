@@ -2,7 +2,14 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { UsageError, type Command } from '../context.js';
 
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+/** Sent to one process (kill, a supervisor): passed on to the child. */
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR2'];
+/**
+ * Sent by the terminal to the whole foreground process group, child included, when stdin is a
+ * terminal: credchain only survives them (forwarding would deliver a second Ctrl-C). Without a
+ * terminal they come from `kill <pid>` and are forwarded like the others. SIGWINCH is never forwarded.
+ */
+const TERMINAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
 
 export const execCommand: Command = {
   name: 'exec',
@@ -10,9 +17,11 @@ export const execCommand: Command = {
   usage: `credchain exec -- <command> [args...]
 
 Runs the command with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-AWS_CREDENTIAL_EXPIRATION and AWS_REGION set (variables the credentials lack are removed, so
-a stale token from your shell never mixes in). stdin, stdout and stderr pass through, signals
-are forwarded, and credchain exits with the command's exit code (128 + n if signal n ended it).`,
+AWS_CREDENTIAL_EXPIRATION, AWS_ACCOUNT_ID and AWS_REGION set (variables the credentials lack are
+removed, so a stale token from your shell never mixes in). stdin, stdout and stderr pass through;
+SIGTERM, SIGHUP and SIGUSR2 are forwarded, SIGINT and SIGQUIT too unless stdin is a terminal (the
+terminal already sends them to the command); credchain exits with the command's exit code (128 + n
+if signal n ended it).`,
   async run(ctx, args) {
     const argv = args[0] === '--' ? args.slice(1) : args;
     if (argv.length === 0) throw new UsageError('exec needs a command after --');
@@ -27,7 +36,7 @@ are forwarded, and credchain exits with the command's exit code (128 + n if sign
     set('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
     set('AWS_SESSION_TOKEN', credentials.sessionToken);
     set('AWS_CREDENTIAL_EXPIRATION', credentials.expiration?.toISOString());
-    if (credentials.accountId !== undefined) set('AWS_ACCOUNT_ID', credentials.accountId);
+    set('AWS_ACCOUNT_ID', credentials.accountId);
     if (region !== undefined) {
       set('AWS_REGION', region);
       set('AWS_DEFAULT_REGION', region);
@@ -35,9 +44,15 @@ are forwarded, and credchain exits with the command's exit code (128 + n if sign
     return new Promise<number>((resolve) => {
       const child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'inherit' });
       const forward = (signal: NodeJS.Signals) => child.kill(signal);
-      for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+      const survive = () => {};
+      const handlers: Array<[NodeJS.Signals, (signal: NodeJS.Signals) => void]> = [
+        ...FORWARDED_SIGNALS.map((s) => [s, forward] as [NodeJS.Signals, typeof forward]),
+        ...TERMINAL_SIGNALS.map((s) => [s, ctx.stdinIsTTY ? survive : forward] as [NodeJS.Signals, typeof forward]),
+        ['SIGWINCH', survive],
+      ];
+      for (const [signal, handler] of handlers) process.on(signal, handler);
       const done = (code: number) => {
-        for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+        for (const [signal, handler] of handlers) process.off(signal, handler);
         resolve(code);
       };
       child.on('error', (error: NodeJS.ErrnoException) => {

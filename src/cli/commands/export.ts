@@ -16,7 +16,8 @@ export function formatCredentials(c: Credentials, format: Format): string {
       ['AWS_CREDENTIAL_EXPIRATION', c.expiration?.toISOString()],
       ['AWS_ACCOUNT_ID', c.accountId],
     ];
-    return vars.filter(([, v]) => v !== undefined).map(([k, v]) => `export ${k}=${shellQuote(v!)}\n`).join('');
+    // `unset` for what the credentials lack, so eval in a shell with an older session leaves no stale token.
+    return vars.map(([k, v]) => (v === undefined ? `unset ${k}\n` : `export ${k}=${shellQuote(v)}\n`)).join('');
   }
   const fields = {
     AccessKeyId: c.accessKeyId,
@@ -34,7 +35,8 @@ export const exportCommand: Command = {
   summary: 'print the resolved credentials as shell exports, JSON, or credential_process JSON',
   usage: `credchain export [--format env|json|process]
 
-  --format env       export AWS_ACCESS_KEY_ID=... lines for eval "$(credchain export)" (default)
+  --format env       export AWS_ACCESS_KEY_ID=... lines for eval "$(credchain export)" (default),
+                     with unset lines for the variables the credentials lack
   --format json      a JSON object with AccessKeyId, SecretAccessKey, SessionToken, Expiration
   --format process   the credential_process JSON (Version 1), for
                      credential_process = credchain export --format process --profile src
