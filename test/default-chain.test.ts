@@ -41,6 +41,9 @@ const FILES = {
     '[profile half-keys]',
     'aws_access_key_id = AKIDONLYHALF',
     '',
+    '[profile settings-only]',
+    'region = eu-west-1',
+    '',
   ].join('\n'),
 };
 
@@ -131,6 +134,16 @@ describe('a named profile that fails is a real error, never a fall-through to IM
     ['STS refuses the role the profile assumes', { AWS_PROFILE: 'forbidden' }, {}, (e) => {
       expect(e).toBeInstanceOf(ProfileCredentialsError);
       expect((e as ProfileCredentialsError).code).toBe('AccessDenied');
+    }],
+    ['AWS_PROFILE names a profile that sets no credentials', { AWS_PROFILE: 'settings-only' }, {}, (e) => {
+      expect(e).toBeInstanceOf(ProfileConfigError);
+      expect(e.message).toContain('`settings-only`');
+      expect(e.message).toContain('sets no credentials');
+      expect(e.message).toContain(home.configPath);
+    }],
+    ['the profile option names a profile that sets no credentials', {}, { profile: 'settings-only' }, (e) => {
+      expect(e).toBeInstanceOf(ProfileConfigError);
+      expect(e.message).toContain('sets no credentials');
     }],
     ['credential_source = Environment finds no keys', { AWS_PROFILE: 'from-env' }, {}, (e) => {
       expect(e).toBeInstanceOf(ProfileCredentialsError);

@@ -279,12 +279,15 @@ class Planner {
 
   private noCredentials(name: string, referencedBy: string | undefined): Error {
     const what = 'aws_access_key_id + aws_secret_access_key, role_arn, web_identity_token_file, credential_process or sso_session';
-    if (referencedBy === undefined) {
+    if (referencedBy === undefined && name === 'default') {
+      // botocore: a `default` profile without credentials is "no credentials here", whether implied or named.
       return new CredentialsNotFound(`Profile \`${name}\` (${this.where(name)}) sets no credentials (${what}).`, {
         providerName: 'ini',
       });
     }
-    return this.configError(name, `is the source_profile of \`${referencedBy}\` but sets no credentials (${what})`);
+    // A profile the user named (option or AWS_PROFILE) must not fall through to another identity.
+    const problem = referencedBy === undefined ? 'sets no credentials' : `is the source_profile of \`${referencedBy}\` but sets no credentials`;
+    return this.configError(name, `${problem} (${what})`);
   }
 
   private configError(name: string, problem: string, key?: string): ProfileConfigError {

@@ -65,8 +65,8 @@ function toProfileChain(plan: CredentialPlan): Array<Record<string, unknown>> {
 /**
  * The error class we throw for each `Error` case (compared instead of Rust's wording). Cases
  * are keyed by position because two share the same `docs`. Differences in kind from smithy-rs:
- * - 12 "profile only contains configuration": not-found (the chain moves on), as botocore does for
- *   a selected profile without credentials; Rust reports it as an error of its profile provider.
+ * - 12 "profile only contains configuration": a real error, as in Rust: the input names profile A, and a
+ *   named profile without credentials never falls through (only `default` is not-found; see below).
  * - 14 "missing root profile": a named profile that does not exist is a real error listing the
  *   profiles that exist (botocore ProfileNotFound); the input names it, so it counts as named.
  * No case is skipped: the Rust-only parts (mfa_serial, duration_seconds never read) are not exercised here.
@@ -77,7 +77,7 @@ const expectedErrors: Record<number, new (...args: never[]) => Error> = {
   9: ProfileConfigError, // partial keys: missing secret
   10: ProfileConfigError, // partial keys: missing access key
   11: ProfileConfigError, // empty source profile
-  12: CredentialsNotFound, // selected profile holds only configuration
+  12: ProfileConfigError, // selected (named) profile holds only configuration
   13: ProfileConfigError, // missing source profile
   14: ProfileNotFoundError, // no profiles at all, A named
   17: ProfileCycleError,
@@ -251,6 +251,26 @@ describe('planProfile', () => {
         expect(error).toBeInstanceOf(ProfileNotFoundError);
         expect(isNotFound(error)).toBe(false);
         expect((error as Error).message).toContain('profiles that exist: dev, prod');
+        expect((error as Error).message).toContain(CONFIG);
+      }
+    });
+  });
+
+  describe('a selected profile that exists but sets no credentials', () => {
+    const profiles = { default: { region: 'us-west-2' }, staging: { region: 'eu-west-1' } };
+    it('is not-found when it is default, implied or named', () => {
+      for (const source of ['default', 'option', 'env'] as const) {
+        const error = thrownBy(() => planProfile(fromFiles('default', profiles, {}, { profileNameSource: source })));
+        expect(error).toBeInstanceOf(CredentialsNotFound);
+      }
+    });
+    it('is a real error naming the profile and its file when the user named another one', () => {
+      for (const source of ['option', 'env'] as const) {
+        const error = thrownBy(() => planProfile(fromFiles('staging', profiles, {}, { profileNameSource: source })));
+        expect(error).toBeInstanceOf(ProfileConfigError);
+        expect(isNotFound(error)).toBe(false);
+        expect((error as Error).message).toContain('Profile `staging`');
+        expect((error as Error).message).toContain('sets no credentials');
         expect((error as Error).message).toContain(CONFIG);
       }
     });

@@ -171,6 +171,20 @@ describe('fromIni: missing profiles and files', () => {
     expect(error.message).toContain(configPath());
   });
 
+  it('a named profile with no credentials: a real error naming it and its file, never not-found', async () => {
+    await files('[default]\nregion = us-west-2\n[profile settings]\nregion = eu-west-1\n', undefined);
+    for (const options of [{ profile: 'settings' }, { env: { HOME: dir, AWS_CONFIG_FILE: configPath(), AWS_PROFILE: 'settings' } }]) {
+      const error = await failure(ini(options)());
+      expect(error).toBeInstanceOf(ProfileConfigError);
+      expect(isNotFound(error)).toBe(false);
+      expect(error.message).toContain('Profile `settings`');
+      expect(error.message).toContain('sets no credentials');
+      expect(error.message).toContain(configPath());
+    }
+    // `default` named explicitly stays not-found, as botocore does.
+    expect(await failure(ini({ profile: 'default' })())).toBeInstanceOf(CredentialsNotFound);
+  });
+
   it('a parse error names file and line and never quotes the line', async () => {
     await files(`[default]\nregion = us-east-1\n${SECRET}\n`, undefined);
     const error = await failure(ini()());
