@@ -126,11 +126,7 @@ function errorCode(error: unknown): string | undefined {
  * stat+read ~10 µs against ~200 µs), and the AWS CLI reads them synchronously too. The cost is
  * that a hung network home directory would block the event loop rather than one call.
  */
-export async function loadSharedFile(filePath: string, kind: FileKind): Promise<ParsedFile> {
-  return loadSharedFileSync(filePath, kind);
-}
-
-function loadSharedFileSync(filePath: string, kind: FileKind): ParsedFile {
+function loadSharedFile(filePath: string, kind: FileKind): ParsedFile {
   const absolute = path.resolve(filePath);
   const key = `${kind}\0${absolute}`;
   counters.stats++;
@@ -225,8 +221,8 @@ function merge(configPath: string, credentialsPath: string, config: ParsedFile, 
  */
 export async function loadSharedConfig(options: SharedConfigOptions = {}): Promise<SharedConfig> {
   const locations = resolveConfigLocations(options);
-  const config = await loadSharedFile(locations.configPath, 'config');
-  const credentials = await loadSharedFile(locations.credentialsPath, 'credentials');
+  const config = loadSharedFile(locations.configPath, 'config');
+  const credentials = loadSharedFile(locations.credentialsPath, 'credentials');
   const merged = merge(locations.configPath, locations.credentialsPath, config, credentials);
   return {
     ...locations,
@@ -238,23 +234,4 @@ export async function loadSharedConfig(options: SharedConfigOptions = {}): Promi
     credentialsFileProfiles: credentials.profiles,
     warnings: merged.warnings,
   };
-}
-
-/** A key of the selected profile (e.g. `region`, `ec2_metadata_service_endpoint`), or undefined. */
-export function getProfileSetting(config: Pick<SharedConfig, 'profile'>, key: string): string | undefined {
-  return config.profile?.[key.toLowerCase()];
-}
-
-/**
- * A per-service key from the `[services x]` section the selected profile names in its
- * `services` key, e.g. `getServiceSetting(cfg, 'sts', 'endpoint_url')`.
- */
-export function getServiceSetting(
-  config: Pick<SharedConfig, 'profile' | 'services'>,
-  serviceId: string,
-  key: string,
-): string | undefined {
-  const sectionName = config.profile?.services;
-  if (sectionName === undefined) return undefined;
-  return config.services[sectionName]?.[serviceId.toLowerCase()]?.[key.toLowerCase()];
 }

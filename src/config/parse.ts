@@ -112,16 +112,58 @@ function classify(header: string, kind: FileKind): SectionName | string {
   return result;
 }
 
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+/** Keys whose values are secrets: masked whenever a section is printed. */
+const SECRET_KEYS = new Set(['aws_secret_access_key', 'aws_session_token']);
+
+type InspectFn = (value: unknown, options: object) => string;
+
+/** A plain-object copy for printing, with secret values masked. Built only when something prints. */
+function printable(record: Record<string, unknown>, mask: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in record) out[key] = mask && SECRET_KEYS.has(key) ? '****' : record[key];
+  return out;
+}
+
+function inspectAs(mask: boolean) {
+  return function (this: Record<string, unknown>, depth: number, options: { depth?: number | null }, inspect: InspectFn): string | object {
+    if (depth < 0) return mask ? '[Section]' : '[Object]';
+    return inspect(printable(this, mask), { ...options, depth: options.depth == null ? options.depth : options.depth - 1 });
+  };
+}
+
 /**
- * Objects whose prototype has no properties, so `profiles['constructor']` or a `[profile __proto__]`
+ * Objects whose prototype has no string keys, so `profiles['constructor']` or a `[profile __proto__]`
  * section mean nothing special. Unlike `Object.create(null)` objects, V8 keeps these in fast mode
- * (measurably faster parses of large files).
+ * (measurably faster parses of large files). The prototype only prints them as plain objects
+ * (a symbol key, which no file key can hit).
  */
 const Dictionary = function Dictionary() {} as unknown as new () => Record<string, never>;
-Dictionary.prototype = Object.freeze(Object.create(null));
+Dictionary.prototype = Object.freeze(Object.create(null, { [INSPECT]: { value: inspectAs(false) } }));
+
+/**
+ * The key/value record of one section. Its prototype masks `aws_secret_access_key` and
+ * `aws_session_token` in `util.inspect` and `JSON.stringify`, at no cost per section (plain property
+ * access is unchanged). `toJSON` cannot collide with a key: keys are lower-cased.
+ */
+const SectionRecord = function SectionRecord() {} as unknown as new () => Record<string, never>;
+SectionRecord.prototype = Object.freeze(
+  Object.create(null, {
+    [INSPECT]: { value: inspectAs(true) },
+    toJSON: {
+      value(this: Record<string, unknown>) {
+        return printable(this, true);
+      },
+    },
+  }),
+);
 
 export function emptyRecord<T>(): Record<string, T> {
   return new Dictionary() as Record<string, T>;
+}
+
+function emptySection(): Record<string, string> {
+  return new SectionRecord() as Record<string, string>;
 }
 
 /**
@@ -184,11 +226,11 @@ export function parseSharedFile(text: string, kind: FileKind, filePath: string):
         warnings.push(`${filePath}, line ${lineNumber}: section ignored because ${name}`);
         target = undefined;
       } else if (kind === 'config' && name.kind === 'profile' && name.name === 'default' && !name.hasProfilePrefix) {
-        target = unprefixedDefault ??= emptyRecord();
+        target = unprefixedDefault ??= emptySection();
         unprefixedDefaultLine ||= lineNumber;
       } else {
         if (name.kind === 'profile' && name.name === 'default') prefixedDefaultSeen = true;
-        target = out[name.kind][name.name] ??= emptyRecord();
+        target = out[name.kind][name.name] ??= emptySection();
       }
     } else if (first === 0x20 || first === 0x09) {
       if (!inSection) fail(lineNumber, 'Expected a profile definition before this continuation line');
@@ -229,7 +271,7 @@ export function mergeProfiles(config: Sections, credentials: Sections): Sections
   for (const name in credentials) {
     const fromConfig = merged[name];
     // A profile in one file only is shared, not copied (parsed results are read-only by contract).
-    merged[name] = fromConfig === undefined ? credentials[name]! : Object.assign(emptyRecord<string>(), fromConfig, credentials[name]);
+    merged[name] = fromConfig === undefined ? credentials[name]! : Object.assign(emptySection(), fromConfig, credentials[name]);
   }
   return merged;
 }

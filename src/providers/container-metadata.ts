@@ -31,8 +31,12 @@ export const CONTAINER_SETTINGS = {
 /** Where ECS serves `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`. */
 export const ECS_CONTAINER_ENDPOINT = 'http://169.254.170.2';
 
-/** Hosts a full URI may reach over plain http: the ECS and EKS Pod Identity agents, and loopback. */
-const HTTP_ALLOWED_HOSTS = new Set(['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]', '[::1]', 'localhost']);
+/**
+ * Hosts a full URI may reach over plain http: the ECS and EKS Pod Identity agents, and loopback as
+ * IP literals only. Not `localhost`: a name goes through the resolver (hosts file, DNS), which can
+ * send the request, with its authorization token, somewhere else.
+ */
+const HTTP_ALLOWED_HOSTS = new Set(['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]', '[::1]']);
 
 export interface ContainerMetadataOptions extends MetadataHttpOptions {
   /** The environment to read, at each call. @default process.env */
@@ -49,7 +53,7 @@ export interface ContainerMetadataOptions extends MetadataHttpOptions {
 
 /** True when a full URI may use plain http (loopback or a known link-local agent address). */
 export function isHttpAllowedHost(hostname: string): boolean {
-  if (HTTP_ALLOWED_HOSTS.has(hostname.toLowerCase())) return true;
+  if (HTTP_ALLOWED_HOSTS.has(hostname.toLowerCase())) return true; // `[FD00:EC2::23]` as written
   // URL parsing has already normalized IPv4 hosts to four decimal octets (`127.1` -> `127.0.0.1`).
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }

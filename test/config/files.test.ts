@@ -1,12 +1,11 @@
 import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { inspect } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigFileError, ConfigParseError } from '../../src/config/errors.js';
 import {
   clearSharedConfigCache,
-  getProfileSetting,
-  getServiceSetting,
   homeDirectory,
   loadSharedConfig,
   resolveConfigLocations,
@@ -75,6 +74,14 @@ describe('resolveConfigLocations', () => {
     expect(located.configPath).toBe('/h/.aws/config');
   });
 
+  it('HOMEDRIVE+HOMEPATH when neither HOME nor USERPROFILE is set (HOME, then USERPROFILE, win first)', () => {
+    expect(homeDirectory({ HOMEDRIVE: 'D:', HOMEPATH: '\\Users\\x' })).toBe('D:\\Users\\x');
+    const win = resolveConfigLocations({ env: { HOMEDRIVE: 'D:', HOMEPATH: '\\Users\\x' }, platform: 'win32' });
+    expect(win.configPath).toBe('D:\\Users\\x\\.aws\\config');
+    expect(homeDirectory({ USERPROFILE: 'C:\\u', HOMEDRIVE: 'D:', HOMEPATH: '\\x' })).toBe('C:\\u');
+    expect(homeDirectory({ HOME: '/h', USERPROFILE: 'C:\\u', HOMEDRIVE: 'D:', HOMEPATH: '\\x' })).toBe('/h');
+  });
+
   it('falls back to os.homedir() when no variable names a home', () => {
     expect(homeDirectory({})).toBe(os.homedir());
     expect(homeDirectory({ HOMEPATH: '\\users\\x' })).toBe(os.homedir()); // HOMEPATH alone has no drive
@@ -109,8 +116,8 @@ describe('loadSharedConfig with real files', () => {
     expect(cfg.configFileProfiles.dev!.aws_access_key_id).toBe('FROM_CONFIG');
     expect(cfg.credentialsFileProfiles.dev!.aws_access_key_id).toBe('FROM_CREDS');
     expect(cfg).toMatchObject({ profileName: 'dev', profileNameSource: 'option', configPath, credentialsPath });
-    expect(getProfileSetting(cfg, 'REGION')).toBe('eu-west-1');
-    expect(getProfileSetting(cfg, 'ec2_metadata_service_endpoint')).toBeUndefined();
+    expect(cfg.profile?.region).toBe('eu-west-1');
+    expect(cfg.profile?.ec2_metadata_service_endpoint).toBeUndefined();
   });
 
   it('treats missing files as empty', async () => {
@@ -196,12 +203,30 @@ describe('loadSharedConfig with real files', () => {
       ].join('\n'),
     );
     const cfg = await load({ profile: 'dev' });
-    expect(getServiceSetting(cfg, 'sts', 'endpoint_url')).toBe('http://127.0.0.1:4566');
-    expect(getServiceSetting(cfg, 'STS', 'ENDPOINT_URL')).toBe('http://127.0.0.1:4566');
-    expect(getServiceSetting(cfg, 'sts_extra', 'region')).toBe('x');
-    expect(getServiceSetting(cfg, 's3', 'endpoint_url')).toBeUndefined();
-    const other = await load({ profile: 'nope' });
-    expect(getServiceSetting(other, 'sts', 'endpoint_url')).toBeUndefined();
+    expect(cfg.profile?.services).toBe('local-stack');
+    // Service ids and their keys are lower-cased.
+    expect(cfg.services['local-stack']).toEqual({ sts: { endpoint_url: 'http://127.0.0.1:4566' }, sts_extra: { region: 'x' } });
+  });
+
+  it('printing the result (util.inspect, JSON.stringify) masks secret keys and tokens, and shows the rest', async () => {
+    await writeFile(configPath, '[profile dev]\nregion = eu-west-1\naws_secret_access_key = CONFIG-SECRET-xyz\n');
+    await writeFile(credentialsPath, '[dev]\naws_access_key_id = AKIDPRINTED\naws_secret_access_key = CREDS-SECRET-xyz\naws_session_token = TOKEN-xyz\n');
+    const cfg = await load({ profile: 'dev' });
+    for (const text of [inspect(cfg, { depth: 10 }), inspect(cfg), JSON.stringify(cfg), inspect(cfg.profile), JSON.stringify(cfg.profiles), String(JSON.stringify(cfg.configFileProfiles))]) {
+      expect(text).not.toMatch(/SECRET-xyz|TOKEN-xyz/);
+    }
+    const printed = inspect(cfg, { depth: 10 });
+    expect(printed).toContain("aws_access_key_id: 'AKIDPRINTED'");
+    expect(printed).toContain("aws_secret_access_key: '****'");
+    expect(printed).toContain("region: 'eu-west-1'");
+    expect(printed).not.toContain('Dictionary');
+    expect(printed).not.toContain('null prototype');
+    expect(JSON.parse(JSON.stringify(cfg)).profile).toEqual({ region: 'eu-west-1', aws_access_key_id: 'AKIDPRINTED', aws_secret_access_key: '****', aws_session_token: '****' });
+    // Property access stays plain, and no key appears that the files did not set.
+    expect(cfg.profile?.aws_secret_access_key).toBe('CREDS-SECRET-xyz');
+    expect(Object.keys(cfg.profile!)).toEqual(['region', 'aws_secret_access_key', 'aws_access_key_id', 'aws_session_token']);
+    expect(cfg.profiles.toJSON).toBeUndefined();
+    expect(cfg.profile?.constructor).toBeUndefined();
   });
 
   it('uses AWS_PROFILE and AWS_CONFIG_FILE from the injected environment', async () => {

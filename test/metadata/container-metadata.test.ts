@@ -218,7 +218,6 @@ describe('full URI rules', () => {
     'http://127.0.0.1:8080/creds',
     'http://127.3.2.1/creds',
     'http://[::1]:80/creds',
-    'http://localhost/creds',
     'http://169.254.170.2/v1/credentials',
     'http://169.254.170.23/v1/credentials',
     'http://[fd00:ec2::23]/v1/credentials',
@@ -229,7 +228,7 @@ describe('full URI rules', () => {
       expect(containerCredentialsUrl({ AWS_CONTAINER_CREDENTIALS_FULL_URI: uri })?.url.href).toBe(new URL(uri).href);
     });
   }
-  const refused = ['http://169.254.169.254/latest', 'http://192.0.2.1/creds', 'http://128.0.0.1/creds', 'http://localhost.example.com/x', 'ftp://127.0.0.1/x', 'not a url'];
+  const refused = ['http://169.254.169.254/latest', 'http://192.0.2.1/creds', 'http://128.0.0.1/creds', 'http://localhost/creds', 'http://LocalHost:8080/x', 'http://localhost.example.com/x', 'ftp://127.0.0.1/x', 'not a url'];
   for (const uri of refused) {
     it(`refuses ${uri} with a real error and sends nothing`, async () => {
       expect(() => containerCredentialsUrl({ AWS_CONTAINER_CREDENTIALS_FULL_URI: uri })).toThrow(MetadataConfigError);
@@ -242,7 +241,10 @@ describe('full URI rules', () => {
   }
   it('isHttpAllowedHost', () => {
     expect(isHttpAllowedHost('127.0.0.1')).toBe(true);
-    expect(isHttpAllowedHost('LOCALHOST')).toBe(true);
+    expect(isHttpAllowedHost('[FD00:EC2::23]')).toBe(true);
+    // IP literals only: a name is resolved by the hosts file or DNS, which may point elsewhere.
+    expect(isHttpAllowedHost('localhost')).toBe(false);
+    expect(isHttpAllowedHost('LOCALHOST')).toBe(false);
     expect(isHttpAllowedHost('127.example')).toBe(false);
   });
 });
