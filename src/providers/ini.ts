@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { CredentialProvider, Credentials } from '../credentials.js';
-import { CredentialsError, isNotFound } from '../errors.js';
+import { isNotFound } from '../errors.js';
 import { loadSharedConfig, type Env, type SharedConfig, type SharedConfigOptions } from '../config/files.js';
 import { ProfileConfigError } from '../config/errors.js';
 import { KEY } from '../config/keys.js';
@@ -16,6 +16,7 @@ import { configuredEndpoint } from './ini-endpoint.js';
 import { ProfileCredentialsError } from './ini-errors.js';
 import { fromInstanceMetadata, type InstanceMetadataOptions } from './instance-metadata.js';
 import { fromProcess } from './process.js';
+import type { TokenCodeFn } from './sts-mfa.js';
 import { fromTokenFile } from './token-file.js';
 
 /**
@@ -40,7 +41,7 @@ export interface FromIniOptions extends SharedConfigOptions {
    * Asked for a fresh MFA code each time a role whose profile sets `mfa_serial` is assumed (once per
    * renewal). Without it, such a profile fails before any request is sent.
    */
-  readonly tokenCode?: (mfaSerial: string) => Promise<string> | string;
+  readonly tokenCode?: (mfaSerial: string) => ReturnType<TokenCodeFn>;
   /** Debug lines (which profile, which sources) and warnings; never a secret. */
   readonly logger?: Logger;
   /** Clock for expiry checks and renewal. @default Date.now */
@@ -68,7 +69,9 @@ interface Built {
   readonly profileName: string;
   readonly configPath: string;
   readonly credentialsPath: string;
-  /** Everything in the plan and STS settings that changes the result (held in memory only). */
+  /** The environment variables the STS settings read, as they were (see ENV_SETTINGS). */
+  readonly envStamp: string;
+  /** The plan and STS settings that change the result, secrets left out (see samePlan). */
   readonly fingerprint: string;
   readonly plan: CredentialPlan;
   readonly where: (profileName: string) => string;
@@ -84,9 +87,12 @@ export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
 
   const current = async (): Promise<Built> => {
     const config = await loadSharedConfig(options);
+    const env = options.env ?? process.env;
+    const envStamp = envStampOf(env);
     const last = built;
     if (
       last !== undefined &&
+      last.envStamp === envStamp &&
       last.profiles === config.profiles &&
       last.ssoSessions === config.ssoSessions &&
       last.services === config.services &&
@@ -97,12 +103,11 @@ export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
       return last;
     }
     const plan = planProfile(config);
-    const env = options.env ?? process.env;
     const sts = stsSettings(config, plan, env, options);
     const fingerprint = fingerprintOf(plan, sts);
     const where = (name: string) => whereDefined(config, name);
-    if (last !== undefined && last.fingerprint === fingerprint) {
-      built = { ...last, profiles: config.profiles, ssoSessions: config.ssoSessions, services: config.services, where };
+    if (last !== undefined && last.fingerprint === fingerprint && sameStaticKeys(last.plan, plan)) {
+      built = { ...last, profiles: config.profiles, ssoSessions: config.ssoSessions, services: config.services, envStamp, where };
       return built;
     }
     if (last !== undefined) {
@@ -125,6 +130,7 @@ export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
       profileName: config.profileName,
       configPath: config.configPath,
       credentialsPath: config.credentialsPath,
+      envStamp,
       fingerprint,
       plan,
       where,
@@ -172,13 +178,28 @@ function stsSettings(config: SharedConfig, plan: CredentialPlan, env: Env, optio
   return { region, endpoint, client: options.sts ?? {} };
 }
 
+/**
+ * The variables stsSettings reads (region, configured endpoint). Part of the per-call fast-path check,
+ * so a change is seen at the next call without any file changing: four lookups and a string compare.
+ */
+const ENV_SETTINGS = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'] as const;
+
+function envStampOf(env: Env): string {
+  let stamp = '';
+  for (const name of ENV_SETTINGS) stamp += `${env[name] ?? ''}\0`;
+  return stamp;
+}
+
+/** Everything but the static keys' values, which stay out of any string (sameStaticKeys compares them). */
 function fingerprintOf(plan: CredentialPlan, sts: StsSettings): string {
   const base = plan.base;
-  const baseParts =
-    base.kind === 'static'
-      ? [base.credentials.accessKeyId, base.credentials.secretAccessKey, base.credentials.sessionToken, base.credentials.accountId]
-      : [base];
+  const baseParts = base.kind === 'static' ? [base.credentials.accessKeyId, base.credentials.accountId] : [base];
   return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint]);
+}
+
+function sameStaticKeys(a: CredentialPlan, b: CredentialPlan): boolean {
+  if (a.base.kind !== 'static' || b.base.kind !== 'static') return a.base.kind === b.base.kind;
+  return a.base.credentials.secretAccessKey === b.base.credentials.secretAccessKey && a.base.credentials.sessionToken === b.base.credentials.sessionToken;
 }
 
 function checkMfa(plan: CredentialPlan, options: FromIniOptions, where: (name: string) => string): void {
@@ -283,7 +304,6 @@ async function buildBase(
             }),
           );
       }
-      break;
     case 'web-identity': {
       return fromTokenFile({
         webIdentityTokenFile: base.tokenFile,
@@ -297,7 +317,6 @@ async function buildBase(
     case 'sso':
       throw ssoNotSupportedError(base);
   }
-  throw new CredentialsError(`ini: unknown base source ${(base as { kind: string }).kind}`, { providerName: PROVIDER });
 }
 
 // ---- messages ------------------------------------------------------------------------------------

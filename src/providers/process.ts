@@ -2,6 +2,9 @@ import { systemClock, type Clock } from '../clock.js';
 import { makeCredentials, type CredentialProvider, type Credentials } from '../credentials.js';
 import { CredentialsError } from '../errors.js';
 import { named } from '../provider.js';
+import { ProcessCredentialsError } from './process-errors.js';
+
+export { ProcessCredentialsError, type ProcessFailure } from './process-errors.js';
 
 /**
  * `credential_process`: run a command (no shell) that prints credentials as the Version 1 JSON
@@ -37,9 +40,8 @@ const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const MAX_STDERR_BYTES = 64 * 1024;
 const STDERR_QUOTE_CHARS = 1_000;
 const KILL_GRACE_MS = 2_000;
-
-export { ProcessCredentialsError, type ProcessFailure } from './process-errors.js';
-import { ProcessCredentialsError } from './process-errors.js';
+/** The longest delay setTimeout honours (2^31-1 ms, about 24.8 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 // ---- command-line splitting ----------------------------------------------------------------------
 
@@ -272,7 +274,12 @@ export function fromProcess(options: FromProcessOptions): CredentialProvider {
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const now = options.now ?? systemClock;
   const where = options.profileName !== undefined ? ` of profile \`${options.profileName}\`` : '';
-  if (!(timeoutMs > 0)) throw new CredentialsError(`fromProcess: timeoutMs must be a positive number of milliseconds`, { providerName: 'process' });
+  // setTimeout fires at once for anything above 2^31-1 ms (or Infinity): refuse it instead.
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new CredentialsError(`fromProcess: timeoutMs must be a finite number of milliseconds, above 0 and at most ${MAX_TIMEOUT_MS} (got ${timeoutMs})`, {
+      providerName: 'process',
+    });
+  }
 
   return named('process', async () => {
     let argv: string[];

@@ -7,6 +7,7 @@ import { CredentialsError, isNotFound } from '../../src/errors.js';
 import { fromIni, type FromIniOptions } from '../../src/providers/ini.js';
 import { ProfileCredentialsError } from '../../src/providers/ini-errors.js';
 import { StsClient } from '../../src/sts/client.js';
+import { startContainerServer } from '../../src/testing/container-server.js';
 import { startImdsServer } from '../../src/testing/imds-server.js';
 import { startStsServer, type StsServer } from '../../src/testing/sts-server.js';
 
@@ -203,6 +204,66 @@ describe('fromIni: credential_source', () => {
     } finally {
       await imds.close();
     }
+  });
+});
+
+describe('fromIni: credential_source = EcsContainer', () => {
+  it('gets the source credentials from the container endpoint (full URI + token) and assumes the role with them', async () => {
+    const session = await new StsClient({ endpoint: sts.url, credentials: { accessKeyId: BASE_KEY, secretAccessKey: BASE_SECRET }, now: clock }).getSessionToken();
+    const task = { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken! };
+    const container = await startContainerServer({ credentials: task, authorizationToken: 'task-token', now: clock });
+    try {
+      await writeConfig(`[profile ecs]\nrole_arn = ${ROLE_A}\ncredential_source = EcsContainer\n`, '');
+      const env = { HOME: dir, AWS_CONTAINER_CREDENTIALS_FULL_URI: container.url, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'task-token' };
+      const creds = await ini({ profile: 'ecs', env })();
+      expect(creds.accessKeyId).toBe(sts.issued[1]!.accessKeyId);
+      expect(String(assumeRoles()[0]!.headers.authorization)).toContain(`Credential=${task.accessKeyId}/`);
+      expect(container.authorizedRequests).toBe(1);
+    } finally {
+      await container.close();
+    }
+  });
+
+  it('without a container endpoint configured: a real error naming the profile, no fall-through', async () => {
+    await writeConfig(`[profile ecs]\nrole_arn = ${ROLE_A}\ncredential_source = EcsContainer\n`, '');
+    const error = await failure(ini({ profile: 'ecs' })());
+    expect(isNotFound(error)).toBe(false);
+    expect(error.message).toContain('`ecs`');
+    expect(assumeRoles()).toHaveLength(0);
+  });
+});
+
+describe('fromIni: environment changes between calls', () => {
+  it('AWS_REGION, AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL are seen at the next call, with no file changed', async () => {
+    const other = await startStsServer({ users: { [BASE_KEY]: BASE_SECRET }, now: clock });
+    try {
+      await writeConfig(`[profile dev]\nrole_arn = ${ROLE_A}\nsource_profile = base\n`);
+      const env: Record<string, string> = { HOME: dir, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_STS: sts.url };
+      const provider = fromIni({ configFile: configPath(), credentialsFile: credentialsPath(), env, now: clock, sts: { baseDelay: 1 }, profile: 'dev' });
+      await provider();
+      expect(assumeRoles().map((r) => r.signingRegion)).toEqual(['eu-west-1']);
+      env.AWS_REGION = 'ap-southeast-2';
+      await provider();
+      expect(assumeRoles().map((r) => r.signingRegion)).toEqual(['eu-west-1', 'ap-southeast-2']);
+      delete env.AWS_ENDPOINT_URL_STS;
+      env.AWS_ENDPOINT_URL = other.url;
+      await provider();
+      expect(other.requests.map((r) => [r.action, r.signingRegion])).toEqual([['AssumeRole', 'ap-southeast-2']]);
+      // Unchanged environment: the session is kept.
+      await provider();
+      expect(other.requests).toHaveLength(1);
+      expect(assumeRoles()).toHaveLength(2);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a source profile whose secret key alone changed is picked up (the session is assumed again with the new key)', async () => {
+    await writeConfig(`[profile dev]\nrole_arn = ${ROLE_A}\nsource_profile = base\n`, `[base]\naws_access_key_id = ${BASE_KEY}\naws_secret_access_key = wrong-secret\n`);
+    const provider = ini({ profile: 'dev' });
+    expect(await failure(provider())).toBeInstanceOf(CredentialsError);
+    await writeConfig(`[profile dev]\nrole_arn = ${ROLE_A}\nsource_profile = base\n`);
+    expect((await provider()).accessKeyId).toBe(sts.issued[0]!.accessKeyId);
   });
 });
 

@@ -153,6 +153,13 @@ describe('fromProcess', () => {
     await expect.poll(() => isAlive(pid), { timeout: 5_000 }).toBe(false);
   });
 
+  it('refuses a timeoutMs setTimeout cannot honour (Infinity, NaN, over 2^31-1, 0) with an error naming timeoutMs', () => {
+    for (const timeoutMs of [Infinity, Number.NaN, 2 ** 31, 1e12, 0, -5]) {
+      expect(() => fromProcess({ command: 'true', timeoutMs }), String(timeoutMs)).toThrow(/timeoutMs must be a finite number of milliseconds/);
+    }
+    expect(() => fromProcess({ command: 'true', timeoutMs: 2 ** 31 - 1 })).not.toThrow();
+  });
+
   it('stops a command that floods stdout', async () => {
     const file = await script('flood.mjs', `process.stdout.write('x'.repeat(300_000)); setTimeout(() => {}, 30_000);`);
     const error = await failure(fromProcess({ command: `${q(NODE)} ${q(file)}`, maxOutputBytes: 100_000 })());
