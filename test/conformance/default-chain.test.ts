@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +12,9 @@ import { CredentialsError, isNotFound } from '../../src/errors.js';
 import { explain } from '../../src/explain.js';
 import { ProfileCredentialsError } from '../../src/providers/ini-errors.js';
 import { MetadataResponseError } from '../../src/providers/metadata-errors.js';
-import { startReplayServer, type RecordedTraffic, type ReplayServer } from '../../src/testing/replay-server.js';
+import { startReplayServer, type ReplayServer } from '../../src/testing/replay-server.js';
 import { CONFORMANCE_DIR } from '../config/conformance.js';
+import { filesUnder, readScenario, type Expected } from '../helpers/smithy-scenario.js';
 
 /**
  * smithy-rs `default-credential-provider-chain/` scenarios, found by listing the folder and run
@@ -36,11 +37,6 @@ const outOfScope = (name: string) => OUT_OF_SCOPE.find(([prefix]) => name.starts
 
 /** The README: these run with the clock at the Unix epoch, or their IMDS credentials look expired. */
 const EPOCH_CASES = new Set(['imds_default_chain_success', 'imds_default_chain_retries', 'imds_config_with_no_creds']);
-
-interface Expected {
-  Ok?: { access_key_id: string; secret_access_key: string; session_token?: string; account_id?: string; expiry?: number };
-  ErrorContains?: string;
-}
 
 interface Scenario {
   readonly name: string;
@@ -67,18 +63,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function filesUnder(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-}
-
 async function setUp(name: string): Promise<Scenario> {
   const caseDir = path.join(ROOT, name);
-  const read = async (file: string) => JSON.parse(await readFile(path.join(caseDir, file), 'utf8')) as unknown;
-  const rawEnv = (await read('env.json')) as Record<string, string>;
-  const traffic = (await read('http-traffic.json')) as RecordedTraffic;
-  const expected = ((await read('test-case.json')) as { result: Expected }).result;
+  const { rawEnv, traffic, expected } = await readScenario(caseDir);
 
   const replay = await startReplayServer(traffic);
   servers.push(replay);

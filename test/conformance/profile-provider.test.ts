@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -9,8 +9,9 @@ import { ConfigParseError, UnsupportedProfileError } from '../../src/config/erro
 import type { Credentials } from '../../src/credentials.js';
 import { CredentialsError, CredentialsNotFound, isNotFound } from '../../src/errors.js';
 import { fromIni, type FromIniOptions } from '../../src/providers/ini.js';
-import { startReplayServer, type RecordedTraffic, type ReplayServer } from '../../src/testing/replay-server.js';
+import { startReplayServer, type ReplayServer } from '../../src/testing/replay-server.js';
 import { CONFORMANCE_DIR } from '../config/conformance.js';
+import { filesUnder, readScenario, type Expected } from '../helpers/smithy-scenario.js';
 
 /**
  * smithy-rs `profile-provider/` scenarios, read in place and found by listing the folder. Each runs
@@ -52,11 +53,6 @@ class LoopbackOnlyAgent extends http.Agent {
 }
 const loopbackOnly = new LoopbackOnlyAgent();
 
-interface Expected {
-  Ok?: { access_key_id: string; secret_access_key: string; session_token?: string; account_id?: string; expiry?: number };
-  ErrorContains?: string;
-}
-
 interface Scenario {
   readonly dir: string;
   readonly env: Record<string, string>;
@@ -80,18 +76,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function filesUnder(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-}
-
 async function setUp(name: string): Promise<Scenario> {
   const caseDir = path.join(ROOT, name);
-  const read = async (file: string) => JSON.parse(await readFile(path.join(caseDir, file), 'utf8')) as unknown;
-  const rawEnv = (await read('env.json')) as Record<string, string>;
-  const traffic = (await read('http-traffic.json')) as RecordedTraffic;
-  const expected = ((await read('test-case.json')) as { result: Expected }).result;
+  const { rawEnv, traffic, expected } = await readScenario(caseDir);
 
   // content-type is compared below by media type: the StsClient adds `; charset=utf-8` (as botocore
   // and the JS SDK do), the Rust recording has none.
