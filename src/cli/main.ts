@@ -172,6 +172,11 @@ const invokedDirectly = (() => {
   }
 })();
 if (invokedDirectly) {
+  // `credchain demo | head`: a reader that goes away is not worth a stack trace; the command still
+  // finishes (and cleans up) with its output going nowhere.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
