@@ -32,8 +32,15 @@ export interface ParsedFile {
 }
 
 const IDENTIFIER = /^[A-Za-z0-9_\-/.%@:+]+$/;
-/** `name = value` with a valid name and no `#`/`;` in the line; the value without surrounding blanks. */
-const SIMPLE_PROPERTY = /^([A-Za-z0-9_\-/.%@:+]+)[ \t]*=[ \t]*([^ \t#;](?:[^#;]*[^ \t#;])?)?[ \t]*$/;
+
+/** Per ASCII code: 0 = not allowed in a name, 1 = allowed, 2 = allowed and upper-case (the `IDENTIFIER` set). */
+const NAME_CHAR = new Uint8Array(128);
+for (const ch of 'abcdefghijklmnopqrstuvwxyz0123456789_-/.%@:+') NAME_CHAR[ch.charCodeAt(0)] = 1;
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') NAME_CHAR[ch.charCodeAt(0)] = 2;
+
+function isBlankCode(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
 
 function isBlank(ch: string | undefined): boolean {
   return ch === ' ' || ch === '\t';
@@ -78,38 +85,10 @@ function splitProperty(line: string): { key: string; value: string } | PropertyP
 
 type SectionKind = 'profile' | 'sso-session' | 'services';
 
-interface SectionName {
-  kind: SectionKind;
-  name: string;
-  hasProfilePrefix: boolean;
-}
-
 /** `<prefix><whitespace><name>`; `profilefoo` has no prefix. */
 function stripPrefix(header: string, prefix: string): string | undefined {
   if (!header.startsWith(prefix) || !isBlank(header[prefix.length])) return undefined;
   return header.slice(prefix.length).trim();
-}
-
-/** What a section header means in this kind of file, or why it is ignored. */
-function classify(header: string, kind: FileKind): SectionName | string {
-  const trimmed = trimBlanks(header);
-  let result: SectionName;
-  if (kind === 'credentials') {
-    result = { kind: 'profile', name: trimmed, hasProfilePrefix: false };
-  } else {
-    const profile = stripPrefix(trimmed, 'profile');
-    const ssoSession = stripPrefix(trimmed, 'sso-session');
-    const services = stripPrefix(trimmed, 'services');
-    if (profile !== undefined) result = { kind: 'profile', name: profile, hasProfilePrefix: true };
-    else if (ssoSession !== undefined) result = { kind: 'sso-session', name: ssoSession, hasProfilePrefix: false };
-    else if (services !== undefined) result = { kind: 'services', name: services, hasProfilePrefix: false };
-    else if (trimmed === 'default') result = { kind: 'profile', name: 'default', hasProfilePrefix: false };
-    else return 'config file profiles must be written `[profile <name>]`';
-  }
-  if (!IDENTIFIER.test(result.name)) {
-    return 'the name may only hold letters, digits and - / . % @ _ : +';
-  }
-  return result;
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -173,95 +152,181 @@ function emptySection(): Record<string, string> {
  * key wins, and in a config file `[profile default]` hides every `[default]` section.
  */
 export function parseSharedFile(text: string, kind: FileKind, filePath: string): ParsedFile {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // Windows editors add a BOM
-  const out: Record<SectionKind, Record<string, Record<string, string>>> = {
+  return new SharedFileParser(text, kind, filePath).parse();
+}
+
+const INVALID_NAME = 'the name may only hold letters, digits and - / . % @ _ : +';
+
+/**
+ * The parse state. The text is scanned by index (no `split`, no per-line strings): on the usual
+ * `key = value` line only the key and the value are sliced out, which keeps allocation (and so
+ * garbage collection, a third of a cold resolve) low. Lines off that fast path are sliced and go
+ * through the general, string-based rules.
+ */
+class SharedFileParser {
+  private readonly text: string;
+  private readonly kind: FileKind;
+  private readonly filePath: string;
+  private readonly out: Record<SectionKind, Record<string, Record<string, string>>> = {
     profile: emptyRecord(),
     'sso-session': emptyRecord(),
     services: emptyRecord(),
   };
-  const warnings: string[] = [];
-  const fail = (line: number, problem: string): never => {
-    throw new ConfigParseError(filePath, line, problem);
-  };
+  private readonly warnings: string[] = [];
   // Config-file `[default]` sections, kept apart until we know whether `[profile default]` exists.
-  let unprefixedDefault: Record<string, string> | undefined;
-  let unprefixedDefaultLine = 0;
-  let prefixedDefaultSeen = false;
+  private unprefixedDefault: Record<string, string> | undefined;
+  private unprefixedDefaultLine = 0;
+  private prefixedDefaultSeen = false;
 
-  let inSection = false;
-  let target: Record<string, string> | undefined; // undefined while inside an ignored section
-  let property: string | undefined;
-  let propertyKept = false;
-  let inSubProperties = false;
+  private lineNumber = 0;
+  private inSection = false;
+  /** Where keys go; undefined while inside an ignored section. */
+  private target: Record<string, string> | undefined;
+  /** The last property's (lower-cased) name, for continuation lines. */
+  private property: string | undefined;
+  private propertyKept = false;
+  private inSubProperties = false;
 
-  const lines = body.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const lineNumber = i + 1;
-    let line = lines[i]!;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    const first = line.charCodeAt(0);
-    // Fast path for the usual `key = value` line (valid key, no `#`/`;` anywhere): one native regex
-    // match instead of the general path's character loops, which matters on a cold (unoptimized) start.
-    if (inSection && first !== 0x5b /* [ */ && first !== 0x20 && first !== 0x09) {
-      const simple = SIMPLE_PROPERTY.exec(line);
-      if (simple !== null) {
-        property = simple[1]!.toLowerCase();
-        const value = simple[2] ?? '';
-        inSubProperties = value === '';
-        propertyKept = target !== undefined;
-        if (propertyKept) target![property] = value;
-        continue;
-      }
+  constructor(text: string, kind: FileKind, filePath: string) {
+    this.text = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // Windows editors add a BOM
+    this.kind = kind;
+    this.filePath = filePath;
+  }
+
+  parse(): ParsedFile {
+    const text = this.text;
+    const length = text.length;
+    // `<= length`: like `split('\n')`, a trailing newline is followed by one (empty) last line.
+    for (let start = 0; start <= length; ) {
+      let newline = text.indexOf('\n', start);
+      if (newline < 0) newline = length;
+      const end = newline > start && text.charCodeAt(newline - 1) === 0x0d ? newline - 1 : newline;
+      this.lineNumber++;
+      if (!this.simpleProperty(start, end)) this.line(text.slice(start, end));
+      start = newline + 1;
     }
-    if (first === 0x23 /* # */ || first === 0x3b /* ; */ || trimBlanks(line) === '') continue;
-
-    if (first === 0x5b) {
-      const prepared = stripComment(line, false);
-      if (!prepared.endsWith(']')) fail(lineNumber, "Profile definition must end with ']'");
-      inSection = true;
-      property = undefined;
-      inSubProperties = false;
-      const name = classify(prepared.slice(1, -1), kind);
-      if (typeof name === 'string') {
-        warnings.push(`${filePath}, line ${lineNumber}: section ignored because ${name}`);
-        target = undefined;
-      } else if (kind === 'config' && name.kind === 'profile' && name.name === 'default' && !name.hasProfilePrefix) {
-        target = unprefixedDefault ??= emptySection();
-        unprefixedDefaultLine ||= lineNumber;
+    const { out, warnings } = this;
+    if (this.unprefixedDefault !== undefined) {
+      if (this.prefixedDefaultSeen) {
+        warnings.push(`${this.filePath}, line ${this.unprefixedDefaultLine}: [default] ignored because [profile default] takes priority`);
       } else {
-        if (name.kind === 'profile' && name.name === 'default') prefixedDefaultSeen = true;
-        target = out[name.kind][name.name] ??= emptySection();
+        out.profile.default = this.unprefixedDefault;
       }
-    } else if (first === 0x20 || first === 0x09) {
-      if (!inSection) fail(lineNumber, 'Expected a profile definition before this continuation line');
-      if (property === undefined) fail(lineNumber, 'Expected a property definition, found continuation');
-      if (inSubProperties) {
-        const sub = splitProperty(line);
-        if (sub === 'no-equals') fail(lineNumber, "Expected an '=' sign defining a sub-property");
-        if (sub === 'no-name') fail(lineNumber, 'Sub-property did not have a name');
-      }
-      if (propertyKept) target![property!] += `\n${line.trim()}`;
-    } else {
-      if (!inSection) fail(lineNumber, 'Expected a profile definition before the first property');
-      const prop = splitProperty(line);
-      if (prop === 'no-equals') fail(lineNumber, "Expected an '=' sign defining a property");
-      if (prop === 'no-name') fail(lineNumber, 'Property did not have a name');
-      const { key, value } = prop as { key: string; value: string };
-      property = key.toLowerCase();
-      inSubProperties = value === '';
-      propertyKept = target !== undefined && IDENTIFIER.test(property);
-      if (propertyKept) target![property] = value;
-      else if (target !== undefined) warnings.push(`${filePath}, line ${lineNumber}: key ignored because its name is not valid`);
     }
+    return { profiles: out.profile, ssoSessions: out['sso-session'], services: out.services, warnings };
   }
-  if (unprefixedDefault !== undefined) {
-    if (prefixedDefaultSeen) {
-      warnings.push(`${filePath}, line ${unprefixedDefaultLine}: [default] ignored because [profile default] takes priority`);
-    } else {
-      out.profile.default = unprefixedDefault;
+
+  /**
+   * The fast path for the usual line, `name = value` with a valid name and no `#`/`;` anywhere,
+   * scanned in place. Returns false, having changed nothing, for any other line.
+   */
+  private simpleProperty(start: number, end: number): boolean {
+    const text = this.text;
+    if (!this.inSection || start === end) return false;
+    let i = start;
+    let upperCase = false;
+    for (; i < end; i++) {
+      const code = text.charCodeAt(i);
+      const charClass = code < 128 ? NAME_CHAR[code]! : 0;
+      if (charClass === 0) break;
+      if (charClass === 2) upperCase = true;
     }
+    if (i === start) return false; // also rules out `[`, blanks (continuations) and comments
+    const keyEnd = i;
+    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
+    if (i === end || text.charCodeAt(i) !== 0x3d /* = */) return false;
+    i++;
+    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
+    const valueStart = i;
+    let valueEnd = i;
+    for (; i < end; i++) {
+      const code = text.charCodeAt(i);
+      if (code === 0x23 /* # */ || code === 0x3b /* ; */) return false; // comment rules: general path
+      if (!isBlankCode(code)) valueEnd = i + 1;
+    }
+    const key = text.slice(start, keyEnd);
+    // Most keys are already lower-case; `toLowerCase` would allocate a copy of each.
+    this.property = upperCase ? key.toLowerCase() : key;
+    const value = text.slice(valueStart, valueEnd);
+    this.inSubProperties = value === '';
+    this.propertyKept = this.target !== undefined;
+    if (this.propertyKept) this.target![this.property] = value;
+    return true;
   }
-  return { profiles: out.profile, ssoSessions: out['sso-session'], services: out.services, warnings };
+
+  /** Every other line: comment, blank, section header, continuation or a property the fast path declined. */
+  private line(line: string): void {
+    const first = line.charCodeAt(0);
+    if (first === 0x23 /* # */ || first === 0x3b /* ; */ || trimBlanks(line) === '') return;
+    if (first === 0x5b /* [ */) this.sectionHeader(line);
+    else if (isBlankCode(first)) this.continuation(line);
+    else this.generalProperty(line);
+  }
+
+  private fail(problem: string): never {
+    throw new ConfigParseError(this.filePath, this.lineNumber, problem);
+  }
+
+  private sectionHeader(line: string): void {
+    const prepared = stripComment(line, false);
+    if (!prepared.endsWith(']')) this.fail("Profile definition must end with ']'");
+    this.inSection = true;
+    this.property = undefined;
+    this.inSubProperties = false;
+    this.target = this.openSection(trimBlanks(prepared.slice(1, -1)));
+  }
+
+  /** The record a section header's keys go to (created on first sight), or undefined if it is ignored. */
+  private openSection(header: string): Record<string, string> | undefined {
+    let sectionKind: SectionKind = 'profile';
+    let name: string | undefined;
+    if (this.kind === 'credentials') {
+      name = header;
+    } else if ((name = stripPrefix(header, 'profile')) !== undefined) {
+      if (name === 'default') this.prefixedDefaultSeen = true;
+    } else if ((name = stripPrefix(header, 'sso-session')) !== undefined) {
+      sectionKind = 'sso-session';
+    } else if ((name = stripPrefix(header, 'services')) !== undefined) {
+      sectionKind = 'services';
+    } else if (header === 'default') {
+      this.unprefixedDefaultLine ||= this.lineNumber;
+      return (this.unprefixedDefault ??= emptySection());
+    } else {
+      return this.ignoreSection('config file profiles must be written `[profile <name>]`');
+    }
+    if (!IDENTIFIER.test(name)) return this.ignoreSection(INVALID_NAME);
+    return (this.out[sectionKind][name] ??= emptySection());
+  }
+
+  private ignoreSection(reason: string): undefined {
+    this.warnings.push(`${this.filePath}, line ${this.lineNumber}: section ignored because ${reason}`);
+    return undefined;
+  }
+
+  private continuation(line: string): void {
+    if (!this.inSection) this.fail('Expected a profile definition before this continuation line');
+    if (this.property === undefined) this.fail('Expected a property definition, found continuation');
+    if (this.inSubProperties) {
+      const sub = splitProperty(line);
+      if (sub === 'no-equals') this.fail("Expected an '=' sign defining a sub-property");
+      if (sub === 'no-name') this.fail('Sub-property did not have a name');
+    }
+    if (this.propertyKept) this.target![this.property] += `\n${line.trim()}`;
+  }
+
+  /** A property line with a comment, an unusual name or no `=`: the reference's full rules. */
+  private generalProperty(line: string): void {
+    if (!this.inSection) this.fail('Expected a profile definition before the first property');
+    const prop = splitProperty(line);
+    if (prop === 'no-equals') this.fail("Expected an '=' sign defining a property");
+    if (prop === 'no-name') this.fail('Property did not have a name');
+    const { key, value } = prop as { key: string; value: string };
+    this.property = key.toLowerCase();
+    this.inSubProperties = value === '';
+    this.propertyKept = this.target !== undefined && IDENTIFIER.test(this.property);
+    if (this.propertyKept) this.target![this.property] = value;
+    else if (this.target !== undefined) this.warnings.push(`${this.filePath}, line ${this.lineNumber}: key ignored because its name is not valid`);
+  }
 }
 
 /** Profiles of both files, credentials-file keys overriding config-file keys of the same profile. */
