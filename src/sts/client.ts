@@ -269,7 +269,7 @@ export class StsClient {
         this.logRequest(action, endpoint, attempt, started, undefined, undefined, failure.code);
         throw failure;
       }
-      const headerRequestId = headerValue(response, 'x-amzn-requestid');
+      const headerRequestId = engine.asRequestId(headerValue(response, 'x-amzn-requestid'));
       const outcome = await this.interpret(engine, op, action, response, headerRequestId, secrets);
       this.logRequest(action, endpoint, attempt, started, response.status, outcome.requestId, outcome instanceof StsError ? outcome.code : undefined);
       if (!(outcome instanceof StsError)) return outcome;

@@ -5,4 +5,4 @@ export { encodeStsRequest } from './query.js';
 export { signRequest } from './signer.js';
 export { runStub } from './stubs.js';
 export { validateInput } from './validate.js';
-export { parseStsXml, toOutput, UnreadableBody } from './xml.js';
+export { asRequestId, parseStsXml, toOutput, UnreadableBody } from './xml.js';

@@ -58,14 +58,14 @@ export async function parseStsXml(body: string, action: string): Promise<ParsedR
       code,
       message: asText(error.Message) ?? '(no message)',
       type: asText(error.Type),
-      requestId: asText(errorDoc.RequestId) ?? asText(errorDoc.RequestID),
+      requestId: asRequestId(asText(errorDoc.RequestId) ?? asText(errorDoc.RequestID)),
     };
   }
   const response = asNode(doc[`${action}Response`]);
   if (!response) throw new UnreadableBody(`the response has no ${action}Response element`);
   // An operation with no output fields (none in STS today) may omit the Result element.
   const result = asNode(response[`${action}Result`]) ?? {};
-  return { kind: 'result', result, requestId: asText(asNode(response.ResponseMetadata)?.RequestId) };
+  return { kind: 'result', result, requestId: asRequestId(asText(asNode(response.ResponseMetadata)?.RequestId)) };
 }
 
 function toDate(text: string | undefined, field: string): Date {
@@ -169,4 +169,12 @@ const FROM_WIRE: { [Op in StsOperationName]: (r: XmlNode, requestId: string) => 
 /** The camelCase result of an operation from its `…Result` element. Throws `UnreadableBody` when fields are missing. */
 export function toOutput<Op extends StsOperationName>(op: Op, result: XmlNode, requestId: string): StsOutput<Op> {
   return compact((FROM_WIRE[op] as (r: XmlNode, id: string) => StsOutput<Op>)(result, requestId));
+}
+
+/**
+ * A request id goes into error messages and logs, so only something shaped like one is kept (STS
+ * uses UUIDs): a damaged or hostile body cannot smuggle markup or other text in through it.
+ */
+export function asRequestId(text: string | undefined): string | undefined {
+  return text !== undefined && /^[A-Za-z0-9+/=_-]{1,128}$/.test(text) ? text : undefined;
 }
