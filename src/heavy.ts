@@ -5,6 +5,7 @@ export { fromIni } from './providers/ini.js';
 export { fromInstanceMetadata, regionFromInstanceMetadata } from './providers/instance-metadata.js';
 export { fromContainerMetadata } from './providers/container-metadata.js';
 export { fromProcess } from './providers/process.js';
+export { fromSso } from './providers/sso.js';
 export { loadSharedConfig } from './config/files.js';
 export * as stsEngine from './sts/engine.js';
 

@@ -33,8 +33,10 @@ export {
 } from './providers/sts-session-cache.js';
 export { defaultChain, type DefaultChainOptions } from './default-chain.js';
 
-export { fromIni, fromInstanceMetadata, regionFromInstanceMetadata, fromContainerMetadata, fromProcess, loadSharedConfig } from './lazy-providers.js';
-export type { FromIniOptions, IniStsOptions } from './providers/ini.js';
+export { fromIni, fromSso, fromInstanceMetadata, regionFromInstanceMetadata, fromContainerMetadata, fromProcess, loadSharedConfig } from './lazy-providers.js';
+export type { FromIniOptions, IniStsOptions, IniSsoOptions } from './providers/ini.js';
+export type { FromSsoOptions } from './providers/sso.js';
+export { SsoTokenError, SsoPortalError } from './providers/sso-errors.js';
 export { ProfileCredentialsError } from './providers/ini-errors.js';
 export type { InstanceMetadataOptions } from './providers/instance-metadata.js';
 export type { ContainerMetadataOptions } from './providers/container-metadata.js';

@@ -6,6 +6,7 @@ import type { ContainerMetadataOptions } from './providers/container-metadata.js
 import type { FromProcessOptions } from './providers/process.js';
 import type { SharedConfig, SharedConfigOptions } from './config/files.js';
 import type { FromIniOptions } from './providers/ini.js';
+import type { FromSsoOptions } from './providers/sso.js';
 
 /** EC2 instance role credentials from IMDS (IMDSv2, v1 fallback, static stability). See `InstanceMetadataOptions`. */
 export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): InvalidatableProvider {
@@ -38,4 +39,12 @@ export async function loadSharedConfig(options: SharedConfigOptions = {}): Promi
  */
 export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
   return lazyProvider('ini', async () => (await loadHeavy()).fromIni(options));
+}
+
+/**
+ * Role credentials from the SSO portal (IAM Identity Center) with the token `aws sso login` cached in
+ * `~/.aws/sso/cache`; the token is never refreshed here (an expired one asks you to log in again).
+ */
+export function fromSso(options: FromSsoOptions): InvalidatableProvider {
+  return lazyProvider('sso', async () => (await loadHeavy()).fromSso(options));
 }

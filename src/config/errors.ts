@@ -76,7 +76,11 @@ export class ProfileCycleError extends ProfileConfigError {
   }
 }
 
-/** A profile whose credentials come from something credchain cannot do yet (SSO). */
+/**
+ * A profile whose credentials come from something credchain cannot do. No longer thrown since SSO
+ * profiles are supported (`fromSso`); kept because the package root exports it.
+ * @deprecated
+ */
 export class UnsupportedProfileError extends ProfileConfigError {
   override name = 'UnsupportedProfileError';
 }

@@ -1,6 +1,6 @@
 import { makeCredentials, type Credentials } from '../credentials.js';
 import { CredentialsNotFound } from '../errors.js';
-import { ProfileConfigError, ProfileCycleError, ProfileNotFoundError, UnsupportedProfileError } from './errors.js';
+import { ProfileConfigError, ProfileCycleError, ProfileNotFoundError } from './errors.js';
 import type { ProfileNameSource } from './files.js';
 import { CREDENTIAL_SOURCES, KEY, type CredentialSourceName } from './keys.js';
 import type { Section, Sections } from './parse.js';
@@ -329,20 +329,4 @@ function hasStaticKeys(profile: Section | undefined): boolean {
 
 function isRoleProfile(profile: Section): boolean {
   return value(profile, KEY.roleArn) !== undefined && value(profile, KEY.webIdentityTokenFile) === undefined;
-}
-
-/**
- * The error to throw for an SSO base until SSO is implemented: says what to run instead.
- * `fromIni` throws it when a plan's base is `kind: 'sso'`.
- */
-export function ssoNotSupportedError(base: Extract<BaseSource, { kind: 'sso' }>): UnsupportedProfileError {
-  const p = base.profileName;
-  return new UnsupportedProfileError(
-    p,
-    `Profile \`${p}\` uses IAM Identity Center (SSO), which credchain does not support yet. ` +
-      `Run \`aws sso login --profile ${p}\`, then either export the credentials with ` +
-      `\`eval "$(aws configure export-credentials --profile ${p} --format env)"\` or point another profile at them with ` +
-      `\`credential_process = aws configure export-credentials --profile ${p} --format process\`.`,
-    KEY.ssoSession,
-  );
 }

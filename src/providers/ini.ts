@@ -4,7 +4,7 @@ import { isNotFound } from '../errors.js';
 import { loadSharedConfig, type Env, type SharedConfig, type SharedConfigOptions } from '../config/files.js';
 import { ProfileConfigError } from '../config/errors.js';
 import { KEY } from '../config/keys.js';
-import { planProfile, ssoNotSupportedError, type BaseSource, type CredentialPlan } from '../config/plan.js';
+import { planProfile, type BaseSource, type CredentialPlan } from '../config/plan.js';
 import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
 import { invalidateProvider, named, type InvalidatableProvider } from '../provider.js';
 import { refreshing } from '../refreshing.js';
@@ -16,6 +16,7 @@ import { configuredEndpoint } from './ini-endpoint.js';
 import { ProfileCredentialsError } from './ini-errors.js';
 import { fromInstanceMetadata, type InstanceMetadataOptions } from './instance-metadata.js';
 import { fromProcess } from './process.js';
+import { fromSso, type FromSsoOptions } from './sso.js';
 import type { TokenCodeFn } from './sts-mfa.js';
 import { fromTokenFile } from './token-file.js';
 
@@ -57,7 +58,16 @@ export interface FromIniOptions extends SharedConfigOptions {
   readonly instanceMetadata?: Omit<InstanceMetadataOptions, 'env' | 'profileSettings' | 'now' | 'logger'>;
   /** Settings for `credential_source = EcsContainer`. */
   readonly containerMetadata?: Omit<ContainerMetadataOptions, 'env' | 'now' | 'logger'>;
+  /**
+   * Settings for SSO profiles. `endpoint` here wins over the configured ones (`AWS_ENDPOINT_URL_SSO`,
+   * `AWS_ENDPOINT_URL`, `[services]` sso `endpoint_url`, `endpoint_url`) and the default
+   * `https://portal.sso.<sso_region>.amazonaws.com`.
+   */
+  readonly sso?: IniSsoOptions;
 }
+
+/** Portal and token-cache settings for SSO profiles (the rest comes from the profile). */
+export type IniSsoOptions = Pick<FromSsoOptions, 'endpoint' | 'tokenCacheDir' | 'timeoutMs' | 'agent'>;
 
 const PROVIDER = 'ini';
 
@@ -161,6 +171,8 @@ interface StsSettings {
   readonly region: string | undefined;
   readonly endpoint: string | undefined;
   readonly client: IniStsOptions;
+  /** The SSO portal endpoint when one is given or configured; otherwise fromSso picks the regional one. */
+  readonly ssoEndpoint: string | undefined;
 }
 
 function nonBlank(v: string | undefined): string | undefined {
@@ -175,14 +187,22 @@ function nonBlank(v: string | undefined): string | undefined {
 function stsSettings(config: SharedConfig, plan: CredentialPlan, env: Env, options: FromIniOptions): StsSettings {
   const region = nonBlank(env.AWS_REGION) ?? nonBlank(env.AWS_DEFAULT_REGION) ?? plan.region;
   const endpoint = options.sts?.endpoint ?? configuredEndpoint({ serviceId: 'sts', env, profile: config.profile, services: config.services })?.url;
-  return { region, endpoint, client: options.sts ?? {} };
+  const ssoEndpoint = options.sso?.endpoint ?? configuredEndpoint({ serviceId: 'sso', env, profile: config.profile, services: config.services })?.url;
+  return { region, endpoint, client: options.sts ?? {}, ssoEndpoint };
 }
 
 /**
  * The variables stsSettings reads (region, configured endpoint). Part of the per-call fast-path check,
  * so a change is seen at the next call without any file changing: four lookups and a string compare.
  */
-const ENV_SETTINGS = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'] as const;
+const ENV_SETTINGS = [
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_ENDPOINT_URL_SSO',
+  'AWS_ENDPOINT_URL',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+] as const;
 
 function envStampOf(env: Env): string {
   let stamp = '';
@@ -194,7 +214,7 @@ function envStampOf(env: Env): string {
 function fingerprintOf(plan: CredentialPlan, sts: StsSettings): string {
   const base = plan.base;
   const baseParts = base.kind === 'static' ? [base.credentials.accessKeyId, base.credentials.accountId] : [base];
-  return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint]);
+  return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint, sts.ssoEndpoint]);
 }
 
 function sameStaticKeys(a: CredentialPlan, b: CredentialPlan): boolean {
@@ -314,8 +334,31 @@ async function buildBase(
         ...stsProviderOptions(sts, env, options),
       });
     }
-    case 'sso':
-      throw ssoNotSupportedError(base);
+    case 'sso': {
+      if (base.ssoAccountId === undefined || base.ssoRoleName === undefined) {
+        // smithy-rs: such a profile "will resolve an access token instead of credentials" (AWS Builder ID).
+        throw new ProfileConfigError(
+          base.profileName,
+          `Profile \`${base.profileName}\` (${whereDefined(config, base.profileName)}) uses SSO but sets neither sso_account_id nor sso_role_name, ` +
+            'so it can only give an SSO access token, not AWS credentials; add sso_account_id and sso_role_name to get role credentials.',
+          KEY.ssoAccountId,
+        );
+      }
+      return cache(
+        fromSso({
+          ssoStartUrl: base.ssoStartUrl,
+          ssoRegion: base.ssoRegion,
+          ssoAccountId: base.ssoAccountId,
+          ssoRoleName: base.ssoRoleName,
+          ...(base.ssoSession !== undefined ? { ssoSession: base.ssoSession } : {}),
+          profileName: base.profileName,
+          ...options.sso,
+          ...(sts.ssoEndpoint !== undefined ? { endpoint: sts.ssoEndpoint } : {}),
+          env,
+          ...(options.now !== undefined ? { now: options.now } : {}),
+        }),
+      );
+    }
   }
 }
 
@@ -340,7 +383,9 @@ function describeBase(base: BaseSource): string {
     case 'process':
       return `credential_process of profile \`${base.profileName}\``;
     case 'sso':
-      return `SSO of profile \`${base.profileName}\``;
+      return base.ssoAccountId !== undefined
+        ? `SSO role ${base.ssoRoleName} in account ${base.ssoAccountId} of profile \`${base.profileName}\``
+        : `SSO of profile \`${base.profileName}\``;
   }
 }
 

@@ -8,6 +8,9 @@ import { makeCredentials, type CredentialProvider, type Credentials } from '../c
 import { CredentialsError, messageOf } from '../errors.js';
 import { HttpRequestError, httpRequest } from '../http/request.js';
 import { named } from '../provider.js';
+import { SsoPortalError, SsoTokenError } from './sso-errors.js';
+
+export { SsoPortalError, SsoTokenError } from './sso-errors.js';
 
 /**
  * `fromSso`: role credentials from the IAM Identity Center (SSO) portal, with the access token that
@@ -41,29 +44,6 @@ export interface FromSsoOptions {
   /** Deadline of the portal request. @default 10_000 */
   readonly timeoutMs?: number;
   readonly agent?: http.Agent;
-}
-
-/** The cached SSO access token is missing, unreadable, malformed or expired: the user must log in again. */
-export class SsoTokenError extends CredentialsError {
-  override name = 'SsoTokenError';
-  readonly tokenFile: string;
-
-  constructor(message: string, tokenFile: string, cause?: unknown) {
-    super(message, { providerName: PROVIDER, cause });
-    this.tokenFile = tokenFile;
-  }
-}
-
-/** The SSO portal did not give role credentials (HTTP error, network failure, unusable answer). */
-export class SsoPortalError extends CredentialsError {
-  override name = 'SsoPortalError';
-  /** The HTTP status, when the portal answered. */
-  readonly status: number | undefined;
-
-  constructor(message: string, status: number | undefined, cause?: unknown) {
-    super(message, { providerName: PROVIDER, cause });
-    this.status = status;
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inspect } from 'node:util';
-import { ProfileConfigError, ProfileCycleError, ProfileNotFoundError, UnsupportedProfileError } from '../../src/config/errors.js';
-import { planProfile, ssoNotSupportedError, type BaseSource, type CredentialPlan, type PlanInput } from '../../src/config/plan.js';
+import { ProfileConfigError, ProfileCycleError, ProfileNotFoundError } from '../../src/config/errors.js';
+import { planProfile, type BaseSource, type CredentialPlan, type PlanInput } from '../../src/config/plan.js';
 import { CredentialsError, CredentialsNotFound, isNotFound } from '../../src/errors.js';
 import { readConformanceJson } from './conformance.js';
 
@@ -325,18 +325,44 @@ describe('planProfile', () => {
     expect(error).toBeInstanceOf(ProfileConfigError);
   });
 
-  it('has a clear error for SSO saying what to do instead', () => {
-    const plan = planProfile(
+  it('plans an SSO base from an [sso-session] (start URL and region from the session) or from the legacy keys', () => {
+    const session = planProfile(
       fromFiles('corp', { corp: { sso_session: 's', sso_account_id: '1', sso_role_name: 'r' } }, {}, {
         ssoSessions: { s: { sso_region: 'eu-west-1', sso_start_url: 'https://corp.awsapps.com/start' } },
       }),
     );
-    expect(plan.base).toMatchObject({ kind: 'sso', ssoSession: 's', ssoRegion: 'eu-west-1' });
-    if (plan.base.kind !== 'sso') throw new Error('unreachable');
-    const error = ssoNotSupportedError(plan.base);
-    expect(error).toBeInstanceOf(UnsupportedProfileError);
-    expect(error.message).toContain('not support');
-    expect(error.message).toContain('aws sso login --profile corp');
-    expect(error.message).toContain('credential_process');
+    expect(session.base).toEqual({
+      kind: 'sso',
+      profileName: 'corp',
+      ssoSession: 's',
+      ssoStartUrl: 'https://corp.awsapps.com/start',
+      ssoRegion: 'eu-west-1',
+      ssoAccountId: '1',
+      ssoRoleName: 'r',
+    });
+    const legacy = planProfile(
+      fromFiles('old', { old: { sso_start_url: 'https://old.awsapps.com/start', sso_region: 'us-east-2', sso_account_id: '2', sso_role_name: 'q' } }),
+    );
+    expect(legacy.base).toEqual({
+      kind: 'sso',
+      profileName: 'old',
+      ssoStartUrl: 'https://old.awsapps.com/start',
+      ssoRegion: 'us-east-2',
+      ssoAccountId: '2',
+      ssoRoleName: 'q',
+    });
+  });
+
+  it('names the profile and the missing key when an SSO profile lacks sso_region or sso_start_url', () => {
+    for (const [keys, missing] of [
+      [{ sso_start_url: 'https://x', sso_account_id: '1', sso_role_name: 'r' }, 'sso_region'],
+      [{ sso_region: 'us-east-1', sso_account_id: '1', sso_role_name: 'r' }, 'sso_start_url'],
+    ] as const) {
+      const error = thrownBy(() => planProfile(fromFiles('p', { p: keys })));
+      expect(error).toBeInstanceOf(ProfileConfigError);
+      expect((error as ProfileConfigError).key).toBe(missing);
+      expect((error as Error).message).toContain('Profile `p`');
+      expect((error as Error).message).toContain(missing);
+    }
   });
 });

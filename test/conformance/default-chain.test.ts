@@ -12,6 +12,7 @@ import { CredentialsError, isNotFound } from '../../src/errors.js';
 import { explain } from '../../src/explain.js';
 import { ProfileCredentialsError } from '../../src/providers/ini-errors.js';
 import { MetadataResponseError } from '../../src/providers/metadata-errors.js';
+import { SsoPortalError, SsoTokenError } from '../../src/providers/sso.js';
 import { startReplayServer, type ReplayServer } from '../../src/testing/replay-server.js';
 import { CONFORMANCE_DIR } from '../config/conformance.js';
 import { filesUnder, readScenario, type Expected } from '../helpers/smithy-scenario.js';
@@ -29,8 +30,7 @@ const ROOT = path.join(CONFORMANCE_DIR, 'smithy-rs', 'default-credential-provide
 const OUT_OF_SCOPE: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ['ecs_', 'container (ECS) cases are out of scope (README); fromContainerMetadata has its own tests against startContainerServer'],
   ['eks_pod_identity_', 'EKS Pod Identity cases are out of scope (README); covered by the container provider tests'],
-  ['sso_', 'SSO is out of scope (README): credchain answers SSO profiles with UnsupportedProfileError'],
-  ['e2e_fips_and_dual_stack_', 'out of scope (README): FIPS / dual-stack endpoints (and SSO) are not supported'],
+  ['e2e_fips_and_dual_stack_', 'out of scope (README): FIPS / dual-stack endpoints (STS, and the SSO portal in the _sso case) are not supported'],
   ['credential_process', 'out of scope (README); never run: their command is a shell pipeline (`echo … | base64 --decode`)'],
 ];
 const outOfScope = (name: string) => OUT_OF_SCOPE.find(([prefix]) => name.startsWith(prefix))?.[1];
@@ -49,6 +49,8 @@ interface Scenario {
   readonly stsRegion: string | undefined;
   /** The web identity token of the case's fs, a secret too. */
   readonly token: string | undefined;
+  /** The SSO access tokens of the case's `sso/cache` files, secrets too. */
+  readonly ssoTokens: readonly string[];
 }
 
 let scratch: string;
@@ -67,7 +69,8 @@ async function setUp(name: string): Promise<Scenario> {
   const caseDir = path.join(ROOT, name);
   const { rawEnv, traffic, expected } = await readScenario(caseDir);
 
-  const replay = await startReplayServer(traffic);
+  // The SSO portal's bearer token is compared as the recording has it (the header the portal reads).
+  const replay = await startReplayServer(traffic, { checkHeaders: ['content-type', 'x-aws-ec2-metadata-token', 'x-amz-sso_bearer_token'] });
   servers.push(replay);
 
   // The case's fs/ is mounted at `dir`; absolute paths in env values and config values move with it.
@@ -102,15 +105,21 @@ async function setUp(name: string): Promise<Scenario> {
     ...(now ? { now } : {}),
     sts: { endpoint: replay.endpoint, baseDelay: 1, maxDelay: 5 },
     instanceMetadata: imds,
-    // `credential_source = Ec2InstanceMetadata` reaches IMDS through the profile link.
-    ini: { instanceMetadata: imds },
+    // `credential_source = Ec2InstanceMetadata` reaches IMDS through the profile link; SSO profiles
+    // reach the portal (recorded as https://portal.sso.<region>.amazonaws.com) through the replay server.
+    ini: { instanceMetadata: imds, sso: { endpoint: replay.endpoint } },
   };
   const stsRegion = traffic.events
     .map((e) => (e.action.Request ? /^https:\/\/sts\.([a-z0-9-]+)\.amazonaws\.com\//.exec(e.action.Request.request.uri)?.[1] : undefined))
     .find((r) => r !== undefined);
   const tokenPath = path.join(caseFs, 'token.jwt');
   const token = existsSync(tokenPath) ? (await readFile(tokenPath, 'utf8')).trim() : undefined;
-  return { name, dir, replay, logs, expected, options, stsRegion, token };
+  const ssoTokens: string[] = [];
+  for (const file of await filesUnder(path.join(caseFs, 'home', '.aws', 'sso', 'cache'))) {
+    const { accessToken } = JSON.parse(await readFile(file, 'utf8')) as { accessToken?: string };
+    if (accessToken) ssoTokens.push(accessToken);
+  }
+  return { name, dir, replay, logs, expected, options, stsRegion, token, ssoTokens };
 }
 
 async function outcome(options: DefaultChainOptions): Promise<{ credentials?: Credentials; error?: Error }> {
@@ -194,6 +203,25 @@ const ERROR_OUTCOMES: Record<string, (s: Scenario, error: Error) => void> = {
     expect(s.replay.requests).toEqual([]);
   },
   // STS rejects the token: the STS error code survives, a real error, one request (not retried).
+  // The legacy SSO profile's token file (SHA-1 of the start URL) is not in the cache (only a file of
+  // another name is): a real error naming that file and saying to log in, and no portal request.
+  sso_no_token_file: (s, error) => {
+    expect(error).toBeInstanceOf(ProfileCredentialsError);
+    expect(causes(error).some((c) => c instanceof SsoTokenError)).toBe(true);
+    expect(error.message).toContain(path.join(s.dir, 'home', '.aws', 'sso', 'cache', 'dace00cba5f8355ec9d274ceb2bcebdfbeed0e12.json'));
+    expect(error.message).toContain('aws sso login --profile sso-test');
+    expect(s.replay.requests).toEqual([]);
+  },
+  // The portal answers 503: a real error with the status, one request, the token sent as recorded.
+  sso_server_error: (s, error) => {
+    expect(error).toBeInstanceOf(ProfileCredentialsError);
+    const portal = causes(error).find((c): c is SsoPortalError => c instanceof SsoPortalError);
+    expect(portal?.status).toBe(503);
+    expect(error.message).toContain('HTTP 503');
+    expect(s.replay.requests).toHaveLength(1);
+    expect(s.replay.requests[0]).toMatchObject({ method: 'GET', path: '/federation/credentials?account_id=123456789&role_name=MySsoRole' });
+    expect(s.replay.headerMismatches).toEqual([]);
+  },
   web_identity_token_invalid_jwt: (s, error) => {
     expect(error).toBeInstanceOf(ProfileCredentialsError);
     expect(error.message).toContain('InvalidIdentityToken');
@@ -211,7 +239,7 @@ describe('smithy-rs default-credential-provider-chain scenarios, replayed agains
   it('finds the 29 scenario folders; every in-scope one is run and every other one has a reason', () => {
     expect(names).toHaveLength(29);
     const inScope = names.filter((n) => outOfScope(n) === undefined);
-    expect(inScope).toHaveLength(20);
+    expect(inScope).toHaveLength(23);
     for (const name of inScope) {
       for (const file of ['env.json', 'http-traffic.json', 'test-case.json']) expect(existsSync(path.join(ROOT, name, file)), `${name}/${file}`).toBe(true);
     }
@@ -240,7 +268,7 @@ describe('smithy-rs default-credential-provider-chain scenarios, replayed agains
         expect(s.replay.remaining).toBe(0);
         expect(s.replay.unmatched).toEqual([]);
         expect(headerMismatches(s.replay)).toEqual([]);
-        expectNoSecretsLogged(s, s.token !== undefined ? [s.token] : []);
+        expectNoSecretsLogged(s, [...(s.token !== undefined ? [s.token] : []), ...s.ssoTokens]);
         // STS pointed at the replay server by option still signs for the recording's region
         // (AssumeRoleWithWebIdentity goes unsigned).
         for (const request of s.replay.requests.filter((r) => r.headers.authorization !== undefined && r.method === 'POST')) {
@@ -251,7 +279,10 @@ describe('smithy-rs default-credential-provider-chain scenarios, replayed agains
         const check = ERROR_OUTCOMES[name];
         if (check === undefined) throw new Error(`no outcome class mapped for ${name}: ${expected.ErrorContains} (got ${error})`);
         check(s, error!);
-        if (s.token !== undefined) for (const line of s.logs) expect(line).not.toContain(s.token);
+        for (const secret of [s.token, ...s.ssoTokens].filter((x): x is string => x !== undefined)) {
+          for (const line of s.logs) expect(line).not.toContain(secret);
+          expect(`${error!.message} ${inspect(error, { depth: 10 })}`).not.toContain(secret);
+        }
       }
     });
   }

@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigFileError, ConfigParseError, ProfileConfigError, ProfileCycleError, ProfileNotFoundError, UnsupportedProfileError } from '../../src/config/errors.js';
+import { ConfigFileError, ConfigParseError, ProfileConfigError, ProfileCycleError, ProfileNotFoundError } from '../../src/config/errors.js';
 import { clearSharedConfigCache, sharedConfigCacheStats } from '../../src/config/files.js';
 import { CredentialsError, CredentialsNotFound, isNotFound } from '../../src/errors.js';
 import { providerNameOf } from '../../src/provider.js';
 import { fromIni, type FromIniOptions } from '../../src/providers/ini.js';
 import { ProfileCredentialsError } from '../../src/providers/ini-errors.js';
+import { SsoTokenError } from '../../src/providers/sso.js';
 import { startStsServer } from '../../src/testing/sts-server.js';
 
 // Secret-looking values: no message, log line or printed error may ever contain them.
@@ -210,15 +211,15 @@ describe('fromIni: missing profiles and files', () => {
     expect(error.message).toContain('a -> b -> a');
   });
 
-  it('SSO profiles: a clear "not supported yet" error with what to do instead', async () => {
+  it('SSO profiles without a cached token: a real error that says to run aws sso login (details: sso-ini.test.ts)', async () => {
     await files(
       '[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n',
       undefined,
     );
     const error = await failure(ini({ profile: 'sso' })());
-    expect(error).toBeInstanceOf(UnsupportedProfileError);
+    expect(error).toBeInstanceOf(ProfileCredentialsError);
+    expect(error.cause).toBeInstanceOf(SsoTokenError);
     expect(isNotFound(error)).toBe(false);
-    expect(error.message).toContain('not support');
     expect(error.message).toContain('aws sso login --profile sso');
     // Asking again fails the same way (the failed build is not cached as a success).
     expect((await failure(ini({ profile: 'sso' })())).message).toBe(error.message);
