@@ -1,5 +1,10 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
 /** A role the local portal hands out, keyed by `<accountId>/<roleName>`. */
 export interface PortalRole {
@@ -91,4 +96,72 @@ export async function startSsoPortal(): Promise<SsoPortal> {
 /** The token cache file text `aws sso login` writes (the fields fromSso reads, plus ones it must ignore). */
 export function cachedToken(accessToken: string, expiresAt: string, startUrl = 'https://corp.awsapps.com/start'): string {
   return JSON.stringify({ accessToken, expiresAt, startUrl, region: 'us-east-1', refreshToken: 'REFRESH-CANARY', clientSecret: 'CLIENT-SECRET-CANARY' });
+}
+
+/** The fixed world the SSO tests share: a time, a start URL, a role and the credentials the portal hands out for it. */
+export const SSO_T0 = Date.parse('2031-03-01T12:00:00Z');
+export const HOUR = 3_600_000;
+export const START_URL = 'https://corp.awsapps.com/start';
+export const ACCOUNT = '111122223333';
+export const ROLE = 'Developer';
+export const TOKEN = 'sso-access-token-CANARY-0001';
+export const ROLE_CREDS: PortalRole = {
+  accessKeyId: 'ASIASSOROLE000000001',
+  secretAccessKey: 'ssoRoleSecret/CANARY0123456789abcdefghij',
+  sessionToken: 'ssoRoleSessionToken-CANARY',
+  expirationMs: SSO_T0 + HOUR,
+};
+
+export const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+export interface SsoWorld {
+  /** A fresh home with an empty `~/.aws/sso/cache` for each test. */
+  readonly home: string;
+  /** A fresh portal for each test that accepts TOKEN for ACCOUNT/ROLE (replace it if a test closes it). */
+  portal: SsoPortal;
+  /** The fake time; `clock` reads it. Reset to SSO_T0 before each test. */
+  now: number;
+  readonly clock: () => number;
+  cacheDir(): string;
+  /** Writes a token cache file named by the SHA-1 of `key` (sso-session name or start URL). */
+  writeToken(key: string, text: string): Promise<string>;
+  /** A cached token valid for 8 hours after SSO_T0. */
+  validToken(key: string, token?: string): Promise<string>;
+}
+
+/** Registers the hooks that give every test a fresh home and portal; returns the live world. */
+export function useSsoWorld(): SsoWorld {
+  let root = '';
+  let n = 0;
+  const world: { home: string; portal: SsoPortal; now: number } & Omit<SsoWorld, 'home' | 'portal' | 'now'> = {
+    home: '',
+    portal: undefined as unknown as SsoPortal,
+    now: SSO_T0,
+    clock: () => world.now,
+    cacheDir: () => path.join(world.home, '.aws', 'sso', 'cache'),
+    async writeToken(key, text) {
+      const file = path.join(world.cacheDir(), `${sha1(key)}.json`);
+      await writeFile(file, text);
+      return file;
+    },
+    validToken: (key, token = TOKEN) => world.writeToken(key, cachedToken(token, new Date(SSO_T0 + 8 * HOUR).toISOString())),
+  };
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'credchain-sso-'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    world.home = path.join(root, `home-${++n}`);
+    await mkdir(world.cacheDir(), { recursive: true });
+    world.now = SSO_T0;
+    world.portal = await startSsoPortal();
+    world.portal.validTokens.add(TOKEN);
+    world.portal.roles.set(`${ACCOUNT}/${ROLE}`, ROLE_CREDS);
+  });
+  afterEach(async () => {
+    await world.portal.close();
+  });
+  return world;
 }

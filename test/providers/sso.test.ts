@@ -1,60 +1,14 @@
-import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CredentialsError, isNotFound } from '../../src/errors.js';
 import { fromSso, ssoPortalEndpoint, SsoPortalError, ssoTokenCacheFile, SsoTokenError, type FromSsoOptions } from '../../src/providers/sso.js';
-import { cachedToken, startSsoPortal, type SsoPortal } from '../helpers/sso-portal.js';
+import { ACCOUNT, cachedToken, ROLE, ROLE_CREDS, SSO_T0, START_URL, TOKEN, sha1, startSsoPortal, useSsoWorld } from '../helpers/sso-portal.js';
 
 /** fromSso against real token cache files and a loopback SSO portal (fromIni's SSO profiles: sso-ini.test.ts). */
 
-const T0 = Date.parse('2031-03-01T12:00:00Z');
-const HOUR = 3_600_000;
-const START_URL = 'https://corp.awsapps.com/start';
-const ACCOUNT = '111122223333';
-const ROLE = 'Developer';
-const TOKEN = 'sso-access-token-CANARY-0001';
-const ROLE_CREDS = {
-  accessKeyId: 'ASIASSOROLE000000001',
-  secretAccessKey: 'ssoRoleSecret/CANARY0123456789abcdefghij',
-  sessionToken: 'ssoRoleSessionToken-CANARY',
-  expirationMs: T0 + HOUR,
-};
-
-let root: string;
-let home: string;
-let n = 0;
-let portal: SsoPortal;
-let t = T0;
-const clock = () => t;
-
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'credchain-sso-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-beforeEach(async () => {
-  home = path.join(root, `home-${++n}`);
-  await mkdir(path.join(home, '.aws', 'sso', 'cache'), { recursive: true });
-  t = T0;
-  portal = await startSsoPortal();
-  portal.validTokens.add(TOKEN);
-  portal.roles.set(`${ACCOUNT}/${ROLE}`, ROLE_CREDS);
-});
-afterEach(async () => {
-  await portal.close();
-});
-
-const cacheDir = () => path.join(home, '.aws', 'sso', 'cache');
-const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-async function writeToken(key: string, text: string): Promise<string> {
-  const file = path.join(cacheDir(), `${sha1(key)}.json`);
-  await writeFile(file, text);
-  return file;
-}
-const validToken = (key: string, token = TOKEN) => writeToken(key, cachedToken(token, new Date(T0 + 8 * HOUR).toISOString()));
+const world = useSsoWorld();
+const T0 = SSO_T0;
 
 function sso(options: Partial<FromSsoOptions> = {}) {
   return fromSso({
@@ -64,9 +18,9 @@ function sso(options: Partial<FromSsoOptions> = {}) {
     ssoRoleName: ROLE,
     ssoSession: 'corp',
     profileName: 'dev',
-    endpoint: portal.endpoint,
-    env: { HOME: home },
-    now: clock,
+    endpoint: world.portal.endpoint,
+    env: { HOME: world.home },
+    now: world.clock,
     ...options,
   });
 }
@@ -82,7 +36,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 
 describe('fromSso', () => {
   it('reads the token named by the SHA-1 of the sso-session name and returns the portal role credentials', async () => {
-    await validToken('corp');
+    await world.validToken('corp');
     const provider = sso();
     const credentials = await provider();
     expect(credentials).toMatchObject({
@@ -92,7 +46,7 @@ describe('fromSso', () => {
       accountId: ACCOUNT,
     });
     expect(credentials.expiration?.getTime()).toBe(ROLE_CREDS.expirationMs);
-    expect(portal.requests).toEqual([
+    expect(world.portal.requests).toEqual([
       { method: 'GET', path: '/federation/credentials', accountId: ACCOUNT, roleName: ROLE, token: TOKEN },
     ]);
     expect(JSON.stringify(credentials)).not.toContain(ROLE_CREDS.secretAccessKey);
@@ -100,10 +54,10 @@ describe('fromSso', () => {
   });
 
   it('a legacy profile (no sso-session) names its token file after the start URL', async () => {
-    await validToken(START_URL);
-    await validToken('corp', 'the-session-token-that-must-not-be-used');
+    await world.validToken(START_URL);
+    await world.validToken('corp', 'the-session-token-that-must-not-be-used');
     await sso({ ssoSession: undefined })();
-    expect(portal.requests[0]?.token).toBe(TOKEN);
+    expect(world.portal.requests[0]?.token).toBe(TOKEN);
     expect(ssoTokenCacheFile({ ssoStartUrl: 'https://ssotest.awsapps.com/start' }, '/c')).toBe('/c/dace00cba5f8355ec9d274ceb2bcebdfbeed0e12.json');
     expect(ssoTokenCacheFile({ ssoSession: 'dev', ssoStartUrl: 'https://x' }, '/c')).toBe('/c/34c6fceca75e456f25e7e99531e2425c6c1de443.json');
   });
@@ -114,21 +68,21 @@ describe('fromSso', () => {
   });
 
   it('an invalid sso_region fails before any request (the host is never built from it)', async () => {
-    await validToken('corp');
+    await world.validToken('corp');
     const error = await failure(sso({ endpoint: undefined, ssoRegion: 'x.attacker.test#' })());
     expect(error.message).toContain('sso_region');
-    expect(portal.requests).toEqual([]);
+    expect(world.portal.requests).toEqual([]);
   });
 
   describe('token cache problems are real errors that say to run aws sso login, and never show the token', () => {
     const cases: Array<[string, () => Promise<unknown>, string]> = [
       ['missing', async () => undefined, 'was not found'],
-      ['not JSON', () => writeToken('corp', `{"accessToken": "${TOKEN}", oops`), 'is not valid JSON'],
-      ['no accessToken', () => writeToken('corp', JSON.stringify({ expiresAt: '2099-01-01T00:00:00Z' })), 'has no accessToken'],
-      ['no expiresAt', () => writeToken('corp', JSON.stringify({ accessToken: TOKEN })), 'has no expiresAt'],
-      ['bad expiresAt', () => writeToken('corp', JSON.stringify({ accessToken: TOKEN, expiresAt: 'tomorrow' })), 'not a date'],
-      ['expired', () => writeToken('corp', cachedToken(TOKEN, new Date(T0 - 1000).toISOString())), 'expired at 2031-03-01T11:59:59.000Z'],
-      ['expiring exactly now', () => writeToken('corp', cachedToken(TOKEN, new Date(T0).toISOString())), 'expired'],
+      ['not JSON', () => world.writeToken('corp', `{"accessToken": "${TOKEN}", oops`), 'is not valid JSON'],
+      ['no accessToken', () => world.writeToken('corp', JSON.stringify({ expiresAt: '2099-01-01T00:00:00Z' })), 'has no accessToken'],
+      ['no expiresAt', () => world.writeToken('corp', JSON.stringify({ accessToken: TOKEN })), 'has no expiresAt'],
+      ['bad expiresAt', () => world.writeToken('corp', JSON.stringify({ accessToken: TOKEN, expiresAt: 'tomorrow' })), 'not a date'],
+      ['expired', () => world.writeToken('corp', cachedToken(TOKEN, new Date(T0 - 1000).toISOString())), 'expired at 2031-03-01T11:59:59.000Z'],
+      ['expiring exactly now', () => world.writeToken('corp', cachedToken(TOKEN, new Date(T0).toISOString())), 'expired'],
     ];
     for (const [name, prepare, says] of cases) {
       it(name, async () => {
@@ -137,16 +91,16 @@ describe('fromSso', () => {
         expect(error).toBeInstanceOf(SsoTokenError);
         expect(isNotFound(error)).toBe(false);
         expect(error.message).toContain(says);
-        expect(error.message).toContain(path.join(cacheDir(), `${sha1('corp')}.json`));
+        expect(error.message).toContain(path.join(world.cacheDir(), `${sha1('corp')}.json`));
         expect(error.message).toContain('run `aws sso login --profile dev`');
         expect(error.message).toContain('sso-session `corp`');
         expect(`${error.message} ${String(error.cause)} ${JSON.stringify(error)}`).not.toContain(TOKEN);
-        expect(portal.requests).toEqual([]);
+        expect(world.portal.requests).toEqual([]);
       });
     }
 
     it('unreadable (a directory in its place)', async () => {
-      await mkdir(path.join(cacheDir(), `${sha1('corp')}.json`));
+      await mkdir(path.join(world.cacheDir(), `${sha1('corp')}.json`));
       const error = await failure(sso()());
       expect(error).toBeInstanceOf(SsoTokenError);
       expect(error.message).toContain('could not be read');
@@ -154,7 +108,7 @@ describe('fromSso', () => {
     });
 
     it.skipIf(process.getuid?.() === 0)('unreadable (no permission)', async () => {
-      const file = await validToken('corp');
+      const file = await world.validToken('corp');
       await chmod(file, 0o000);
       const error = await failure(sso()());
       expect(error).toBeInstanceOf(SsoTokenError);
@@ -163,17 +117,17 @@ describe('fromSso', () => {
   });
 
   it('a token that was refreshed by a new `aws sso login` is read at the next call', async () => {
-    await validToken('corp', 'old-token');
+    await world.validToken('corp', 'old-token');
     const provider = sso();
     expect((await failure(provider())).message).toContain('answered HTTP 401');
-    await validToken('corp');
+    await world.validToken('corp');
     await expect(provider()).resolves.toMatchObject({ accessKeyId: ROLE_CREDS.accessKeyId });
-    expect(portal.requests.map((r) => r.token)).toEqual(['old-token', TOKEN]);
+    expect(world.portal.requests.map((r) => r.token)).toEqual(['old-token', TOKEN]);
   });
 
   describe('portal failures: the status, never the body', () => {
     it('401: the SSO token was rejected; run aws sso login', async () => {
-      await validToken('corp', 'revoked-token-CANARY');
+      await world.validToken('corp', 'revoked-token-CANARY');
       const error = await failure(sso()());
       expect(error).toBeInstanceOf(SsoPortalError);
       expect((error as SsoPortalError).status).toBe(401);
@@ -186,7 +140,7 @@ describe('fromSso', () => {
     });
 
     it('403 (no access to the role): the same advice, naming role and account', async () => {
-      await validToken('corp');
+      await world.validToken('corp');
       const error = await failure(sso({ ssoRoleName: 'Admin' })());
       expect((error as SsoPortalError).status).toBe(403);
       expect(error.message).toContain('the SSO token was rejected');
@@ -195,25 +149,25 @@ describe('fromSso', () => {
     });
 
     it('5xx: a real error with the status and no advice to log in', async () => {
-      await validToken('corp');
-      portal.override = { status: 503, body: `{"message":"busy ${TOKEN}"}` };
+      await world.validToken('corp');
+      world.portal.override = { status: 503, body: `{"message":"busy ${TOKEN}"}` };
       const error = await failure(sso()());
       expect((error as SsoPortalError).status).toBe(503);
       expect(error.message).toContain('HTTP 503');
       expect(error.message).not.toContain('aws sso login');
       expect(error.message).not.toContain('busy');
-      expect(portal.requests).toHaveLength(1);
+      expect(world.portal.requests).toHaveLength(1);
     });
 
     it('200 without usable roleCredentials (not JSON, missing fields, expiration not a number)', async () => {
-      await validToken('corp');
+      await world.validToken('corp');
       for (const body of [
         '<html>oops</html>',
         '{"roleCredentials":{"accessKeyId":"A","expiration":1}}',
         '{"roleCredentials":{"accessKeyId":"A","secretAccessKey":"LEAKY-SECRET-CANARY","expiration":"soon"}}',
         'null',
       ]) {
-        portal.override = { status: 200, body };
+        world.portal.override = { status: 200, body };
         const error = await failure(sso()());
         expect(error).toBeInstanceOf(SsoPortalError);
         expect(error.message).toContain('not with roleCredentials');
@@ -222,14 +176,14 @@ describe('fromSso', () => {
     });
 
     it('connection refused: a network error naming the portal', async () => {
-      await validToken('corp');
-      const endpoint = portal.endpoint;
-      await portal.close();
+      await world.validToken('corp');
+      const endpoint = world.portal.endpoint;
+      await world.portal.close();
       const error = await failure(sso({ endpoint })());
       expect(error).toBeInstanceOf(SsoPortalError);
       expect(error.message).toContain('network ECONNREFUSED');
       expect(error.message).toContain(endpoint);
-      portal = await startSsoPortal();
+      world.portal = await startSsoPortal();
     });
   });
 });
