@@ -23,7 +23,7 @@ export { fromFederationToken, type FederationTokenOptions } from './providers/fe
 export { StsCredentialsError, type StsCredentialsErrorInit } from './providers/sts-errors.js';
 export type { StsErrorInit } from './sts/errors.js';
 export type { StsProviderOptions, StsSessionProvider, RefreshTuning } from './providers/sts-provider.js';
-export type { TokenCodeFn } from './providers/sts-mfa.js';
+export type { MfaOptions, TokenCodeFn } from './providers/sts-mfa.js';
 export {
   configureStsSessionCache,
   clearStsSessionCache,

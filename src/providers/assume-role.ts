@@ -3,7 +3,7 @@ import type { CredentialProvider } from '../credentials.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import type { AssumeRoleInput, StsPolicyDescriptor, StsTag } from '../sts/index.js';
 import { checkRoleArn, optionError } from './sts-errors.js';
-import { askTokenCode, checkMfaOptions, type TokenCodeFn } from './sts-mfa.js';
+import { askTokenCode, checkMfaOptions, type MfaOptions } from './sts-mfa.js';
 import {
   defaultSessionName,
   pick,
@@ -16,7 +16,7 @@ import {
   type StsSessionProvider,
 } from './sts-provider.js';
 
-export interface AssumeRoleOptions extends StsProviderOptions {
+export interface AssumeRoleOptions extends StsProviderOptions, MfaOptions {
   /** The role to assume, e.g. `arn:aws:iam::123456789012:role/deploy`. */
   readonly roleArn: string;
   /** The caller's own credentials; may itself be an assume-role provider (role chaining). */
@@ -32,10 +32,6 @@ export interface AssumeRoleOptions extends StsProviderOptions {
   readonly tags?: readonly StsTag[];
   readonly transitiveTagKeys?: readonly string[];
   readonly sourceIdentity?: string;
-  /** The MFA device's serial number or ARN; needs `tokenCode`. */
-  readonly mfaSerial?: string;
-  /** Asked for a fresh six-digit code once per renewal that calls STS. */
-  readonly tokenCode?: TokenCodeFn;
 }
 
 const NAME = 'assume-role';

@@ -1,16 +1,12 @@
 import type { CredentialProvider } from '../credentials.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import { optionError } from './sts-errors.js';
-import { askTokenCode, checkMfaOptions, type TokenCodeFn } from './sts-mfa.js';
+import { askTokenCode, checkMfaOptions, type MfaOptions } from './sts-mfa.js';
 import { resolveSource, sessionProvider, signedBy, stsClientFor, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
 
-export interface SessionTokenOptions extends StsProviderOptions {
+export interface SessionTokenOptions extends StsProviderOptions, MfaOptions {
   /** Long-term IAM user keys (STS refuses `GetSessionToken` with session credentials). */
   readonly source: CredentialProvider;
-  /** The MFA device's serial number or ARN; needs `tokenCode`. */
-  readonly mfaSerial?: string;
-  /** Asked for a fresh six-digit code once per renewal that calls STS. */
-  readonly tokenCode?: TokenCodeFn;
   /** 900–129600; STS defaults to 43200. */
   readonly durationSeconds?: number;
 }

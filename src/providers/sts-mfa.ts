@@ -4,8 +4,11 @@ import type { RenewalState } from './sts-provider.js';
 /** Returns a fresh six-digit MFA code (from a prompt, an authenticator app, a secrets store...). */
 export type TokenCodeFn = () => Promise<string> | string;
 
-interface MfaOptions {
+/** The MFA options of the STS-backed providers that can use one (assume role, session token). */
+export interface MfaOptions {
+  /** The MFA device's serial number or ARN; needs `tokenCode`. */
   readonly mfaSerial?: string;
+  /** Asked for a fresh six-digit code once per renewal that calls STS. */
   readonly tokenCode?: TokenCodeFn;
 }
 
