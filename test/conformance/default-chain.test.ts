@@ -248,6 +248,7 @@ describe('smithy-rs default-credential-provider-chain scenarios, replayed agains
   for (const name of names) {
     const reason = outOfScope(name);
     if (reason !== undefined) {
+      // Out of scope for this library (see outOfScope and the conformance README): the reason is the test's title.
       it.skip(`${name}: ${reason}`, () => {});
       continue;
     }

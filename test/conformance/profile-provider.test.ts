@@ -163,6 +163,7 @@ describe('smithy-rs profile-provider scenarios, replayed against fromIni', () =>
 
   for (const name of names) {
     if (SKIPPED[name] !== undefined) {
+      // Listed in SKIPPED with its reason (need a shell, or FIPS/dual-stack): the reason is the test's title.
       it.skip(`${name}: ${SKIPPED[name]}`, () => {});
       continue;
     }
