@@ -6,8 +6,9 @@ import { CredentialsNotFound } from '../../src/errors.js';
 import { fromInstanceMetadata, type InstanceMetadataOptions } from '../../src/providers/instance-metadata.js';
 import { MetadataResponseError } from '../../src/providers/metadata-errors.js';
 import { startReplayServer, type RecordedTraffic, type ReplayServer } from '../../src/testing/replay-server.js';
+import { conformancePath } from '../config/conformance.js';
 
-const ROOT = '/work/shared/conformance/smithy-rs/default-credential-provider-chain';
+const ROOT = conformancePath('smithy-rs', 'default-credential-provider-chain');
 // The README: these run with the clock fixed at the Unix epoch, or their credentials look expired.
 const EPOCH_CASES = new Set(['imds_default_chain_success', 'imds_default_chain_retries', 'imds_config_with_no_creds']);
 

@@ -1,13 +1,11 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSharedConfig } from '../../src/config/files.js';
 import { resolveImdsEndpoint } from '../../src/providers/metadata-endpoint.js';
 import { MetadataConfigError } from '../../src/providers/metadata-errors.js';
-
-const CASES_FILE = '/work/shared/conformance/smithy-rs/imds-config/imds-endpoint-tests.json';
+import { readConformanceJson } from '../config/conformance.js';
 
 interface EndpointCase {
   docs: string;
@@ -18,7 +16,7 @@ interface EndpointCase {
   result: { Ok: string } | { Err: string };
 }
 
-const { tests } = JSON.parse(readFileSync(CASES_FILE, 'utf8')) as { tests: EndpointCase[] };
+const { tests } = readConformanceJson<{ tests: EndpointCase[] }>('smithy-rs/imds-config/imds-endpoint-tests.json');
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));

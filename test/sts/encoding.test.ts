@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readConformanceJson } from '../config/conformance.js';
 import { encodeQuery, type QueryValue } from '../../src/sts/query.js';
 import { StsClient } from '../../src/sts/index.js';
 import { clientFor, jwt, ROLE_ARN, server } from './helpers.js';
@@ -132,7 +132,7 @@ describe('Query encoding of every parameter, as the server received it', () => {
 describe('botocore query.json input conformance', () => {
   type Case = { id: string; given: { name: string }; params: Record<string, QueryValue>; serialized: { body?: string } };
   type Suite = { metadata: { apiVersion: string }; cases: Case[] };
-  const suites = JSON.parse(readFileSync('/work/shared/conformance/botocore/protocols/input/query.json', 'utf8')) as Suite[];
+  const suites = readConformanceJson<Suite[]>('botocore/protocols/input/query.json');
   const applicable = new Set([
     'NestedStructures',
     'QueryLists',
