@@ -11,6 +11,7 @@ import { defaultChain, type DefaultChainOptions } from '../../src/default-chain.
 import { CredentialsError, isNotFound } from '../../src/errors.js';
 import { explain } from '../../src/explain.js';
 import { ProfileCredentialsError } from '../../src/providers/ini-errors.js';
+import { CONTAINER_SETTINGS } from '../../src/providers/container-metadata.js';
 import { MetadataResponseError } from '../../src/providers/metadata-errors.js';
 import { SsoPortalError, SsoTokenError } from '../../src/providers/sso.js';
 import { startReplayServer, type ReplayServer } from '../../src/testing/replay-server.js';
@@ -26,10 +27,11 @@ import { filesUnder, readScenario, type Expected } from '../helpers/smithy-scena
  */
 const ROOT = path.join(CONFORMANCE_DIR, 'smithy-rs', 'default-credential-provider-chain');
 
-/** Out of scope per the conformance README (by folder-name prefix), with the reason. */
+/**
+ * Out of scope per the conformance README (by folder-name prefix), with the reason. The README also
+ * lists `ecs_*` and `eks_pod_identity_*`; they run, now that the chain has its container link.
+ */
 const OUT_OF_SCOPE: ReadonlyArray<readonly [prefix: string, reason: string]> = [
-  ['ecs_', 'container (ECS) cases are out of scope (README); fromContainerMetadata has its own tests against startContainerServer'],
-  ['eks_pod_identity_', 'EKS Pod Identity cases are out of scope (README); covered by the container provider tests'],
   ['e2e_fips_and_dual_stack_', 'out of scope (README): FIPS / dual-stack endpoints (STS, and the SSO portal in the _sso case) are not supported'],
   ['credential_process', 'out of scope (README); never run: their command is a shell pipeline (`echo … | base64 --decode`)'],
 ];
@@ -86,7 +88,13 @@ async function setUp(name: string): Promise<Scenario> {
     if (rewritten !== text) await writeFile(file, rewritten);
   }
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(rawEnv)) env[key] = value.startsWith('/') ? path.join(dir, value) : value;
+  for (const [key, value] of Object.entries(rawEnv)) {
+    // Absolute paths move into `dir` (a missing one, like a token file the case leaves out, stays
+    // missing); the relative URI is a URL path, and a full URI's recorded host is the replay server.
+    if (key === CONTAINER_SETTINGS.relativeUriEnv) env[key] = value;
+    else if (key === CONTAINER_SETTINGS.fullUriEnv) env[key] = value.replace(/^https?:\/\/[^/]+/, replay.endpoint);
+    else env[key] = value.startsWith('/') ? path.join(dir, value) : value;
+  }
   // A case without HOME must not read the machine's own ~/.aws: give it an empty home.
   if (env.HOME === undefined) {
     env.HOME = path.join(dir, 'empty-home');
@@ -99,15 +107,19 @@ async function setUp(name: string): Promise<Scenario> {
   const expiryMs = (expected.Ok?.expiry ?? 0) * 1000;
   const now = EPOCH_CASES.has(name) ? () => 0 : expected.Ok?.expiry !== undefined ? () => expiryMs - 30 * 60_000 : undefined;
   const imds = { endpoint: replay.endpoint, retryDelayMs: 1 };
+  // The ECS agent (recorded as http://169.254.170.2) is the replay server too.
+  const container = { relativeUriEndpoint: replay.endpoint, retryDelayMs: 1 };
   const options: DefaultChainOptions = {
     env,
     logger: { debug: capture, info: capture, warn: capture, error: capture },
     ...(now ? { now } : {}),
     sts: { endpoint: replay.endpoint, baseDelay: 1, maxDelay: 5 },
     instanceMetadata: imds,
-    // `credential_source = Ec2InstanceMetadata` reaches IMDS through the profile link; SSO profiles
-    // reach the portal (recorded as https://portal.sso.<region>.amazonaws.com) through the replay server.
-    ini: { instanceMetadata: imds, sso: { endpoint: replay.endpoint } },
+    containerMetadata: container,
+    // `credential_source = Ec2InstanceMetadata` / `EcsContainer` reach the metadata services through the
+    // profile link; SSO profiles reach the portal (recorded as https://portal.sso.<region>.amazonaws.com)
+    // through the replay server.
+    ini: { instanceMetadata: imds, containerMetadata: container, sso: { endpoint: replay.endpoint } },
   };
   const stsRegion = traffic.events
     .map((e) => (e.action.Request ? /^https:\/\/sts\.([a-z0-9-]+)\.amazonaws\.com\//.exec(e.action.Request.request.uri)?.[1] : undefined))
@@ -222,6 +234,14 @@ const ERROR_OUTCOMES: Record<string, (s: Scenario, error: Error) => void> = {
     expect(s.replay.requests[0]).toMatchObject({ method: 'GET', path: '/federation/credentials?account_id=123456789&role_name=MySsoRole' });
     expect(s.replay.headerMismatches).toEqual([]);
   },
+  // AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names a file that is not there: a real error from the
+  // container link naming the variable and the file (Rust: the OS error), and no request without the token.
+  eks_pod_identity_no_token_file: (s, error) => {
+    expect(isNotFound(error)).toBe(false);
+    expect(error.message).toContain('container-metadata');
+    expect(error.message).toContain(`${path.join(s.dir, 'token.jwt')} named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (ENOENT)`);
+    expect(s.replay.requests).toEqual([]);
+  },
   web_identity_token_invalid_jwt: (s, error) => {
     expect(error).toBeInstanceOf(ProfileCredentialsError);
     expect(error.message).toContain('InvalidIdentityToken');
@@ -239,7 +259,7 @@ describe('smithy-rs default-credential-provider-chain scenarios, replayed agains
   it('finds the 29 scenario folders; every in-scope one is run and every other one has a reason', () => {
     expect(names).toHaveLength(29);
     const inScope = names.filter((n) => outOfScope(n) === undefined);
-    expect(inScope).toHaveLength(23);
+    expect(inScope).toHaveLength(28); // 23 + the 5 ecs_* / eks_pod_identity_* cases
     for (const name of inScope) {
       for (const file of ['env.json', 'http-traffic.json', 'test-case.json']) expect(existsSync(path.join(ROOT, name, file)), `${name}/${file}`).toBe(true);
     }
@@ -309,6 +329,23 @@ describe('smithy-rs default-credential-provider-chain scenarios, replayed agains
     for (const attempt of explanation.tried.slice(0, -1)) expect(attempt.reason).toBeTruthy();
     expect(String(explanation)).not.toContain('testsecret');
     expect(String(explanation)).not.toContain('ASIARTEST');
+  });
+
+  it('eks_pod_identity_credentials: the token file is sent as the Authorization header (the recording does not keep it)', async () => {
+    const s = await setUp('eks_pod_identity_credentials');
+    await defaultChain(s.options)();
+    expect(s.replay.requests).toHaveLength(1);
+    expect(s.replay.requests[0]).toMatchObject({ method: 'GET', path: '/v1/credentials' });
+    expect(s.replay.requests[0]!.headers.authorization).toBe('sometoken');
+  });
+
+  it('ecs_assume_role: the container credentials sign the AssumeRole call; their 2009 expiry is extended, with a warning', async () => {
+    const s = await setUp('ecs_assume_role');
+    await defaultChain(s.options)();
+    const assume = s.replay.requests.find((r) => r.method === 'POST');
+    expect(String(assume?.headers.authorization)).toContain('Credential=ASIARTEST/');
+    expect(s.logs.some((l) => l.startsWith('container-metadata: the endpoint returned credentials that expired at 2009-02-13T23:31:30.000Z'))).toBe(true);
+    expect(s.logs.join('\n')).not.toContain('SECRETTEST');
   });
 
   it('the skip list only names prefixes that exist, so a renamed folder cannot be skipped silently', () => {
