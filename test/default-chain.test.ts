@@ -113,7 +113,12 @@ describe('precedence: environment variables and profiles', () => {
   it('a role profile resolves through the local STS (AssumeRole signed with the source profile keys)', async () => {
     const chain = chainWith({ AWS_PROFILE: 'deploy' });
     const credentials = await chain();
-    expect(credentials.sessionToken).toBeDefined();
+    // Exactly the session STS issued for the role, not the source keys or anything else.
+    expect(sts.issued).toHaveLength(1);
+    const issued = sts.issued[0]!;
+    expect(issued).toMatchObject({ kind: 'assumed-role', arn: expect.stringContaining(':assumed-role/deploy/') });
+    expect(credentials).toMatchObject({ accessKeyId: issued.accessKeyId, secretAccessKey: issued.secretAccessKey, sessionToken: issued.sessionToken });
+    expect(credentials.expiration?.getTime()).toBe(issued.expiresAtMs);
     expect(sts.requests.map((r) => [r.action, r.accessKeyId, r.signatureValid])).toEqual([['AssumeRole', USER.accessKeyId, true]]);
     expect(sts.requests[0]!.params.RoleArn).toBe(ROLE);
   });
@@ -246,7 +251,9 @@ describe('per-link options', () => {
     const config = home.write('.aws/config', `${FILES.config}\n[profile on-ec2]\nrole_arn = ${ROLE}\ncredential_source = Ec2InstanceMetadata\n`);
     expect(config).toBe(home.configPath);
     const credentials = await chainWith({}, { profile: 'on-ec2' })(); // instanceMetadata.endpoint given once, by chainWith
-    expect(credentials.sessionToken).toBeDefined();
+    const assumed = sts.issued.at(-1)!;
+    expect(assumed.kind).toBe('assumed-role');
+    expect(credentials).toMatchObject({ accessKeyId: assumed.accessKeyId, secretAccessKey: assumed.secretAccessKey, sessionToken: assumed.sessionToken });
     expect(imds.credentialsServed).toBe(1);
     expect(sts.requests.at(-1)).toMatchObject({ action: 'AssumeRole', accessKeyId: session.accessKeyId, signatureValid: true });
   });

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'tsup';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { lazyProvider } from '../src/lazy.js';
 import { mockProvider } from '../src/testing/index.js';
 import { explain, fromProcess } from '../src/index.js';
@@ -47,18 +46,56 @@ describe('lazyProvider', () => {
 describe('importing the package root', () => {
   it('loads neither TLS, child_process, the SigV4 signer nor the XML parser', async () => {
     const root = fileURLToPath(new URL('..', import.meta.url));
-    const outDir = mkdtempSync(join(tmpdir(), 'credchain-root-'));
+    // Inside the checkout (.tmp/ is git-ignored) so the bundle's package imports resolve to node_modules.
+    mkdirSync(join(root, '.tmp'), { recursive: true });
+    const outDir = mkdtempSync(join(root, '.tmp', 'lazy-root-'));
+    onTestFinished(() => rmSync(outDir, { recursive: true, force: true }));
     await build({ entry: { index: join(root, 'src/index.ts') }, format: ['esm'], target: 'node20', platform: 'node', outDir, config: false, silent: true, splitting: true });
+    // The signer and the parser stay package imports in the bundle (dependencies are external), so a
+    // resolve hook sees every time one is loaded; it logs each resolved URL to a file.
+    const bundle = readdirSync(outDir).map((f) => readFileSync(join(outDir, f), 'utf8')).join('\n');
+    for (const pkg of HEAVY) expect(bundle, `${pkg} is imported by name somewhere in the bundle`).toContain(`"${pkg}"`);
+    const log = join(outDir, 'resolved.log');
+    const hooks = join(outDir, 'hooks.mjs');
+    writeFileSync(
+      hooks,
+      `import { appendFileSync } from 'node:fs';
+      let log;
+      export function initialize(data) { log = data.log; }
+      export async function resolve(specifier, context, next) {
+        const result = await next(specifier, context);
+        appendFileSync(log, result.url + '\\n');
+        return result;
+      }`,
+    );
     const script = `
-      await import(${JSON.stringify(join(outDir, 'index.js'))});
+      import { register } from 'node:module';
+      import { readFileSync, writeFileSync } from 'node:fs';
+      register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: ${JSON.stringify(log)} } });
+      writeFileSync(${JSON.stringify(log)}, '');
+      await import(${JSON.stringify(pathToFileURL(join(outDir, 'index.js')).href)});
+      const afterRoot = readFileSync(${JSON.stringify(log)}, 'utf8');
       const loaded = process.moduleLoadList.join('\\n');
+      // Control: the hook does see the two packages when they are loaded.
+      ${HEAVY.map((p) => `await import(${JSON.stringify(p)});`).join(' ')}
+      const afterControl = readFileSync(${JSON.stringify(log)}, 'utf8');
       console.log(JSON.stringify({
         https: loaded.includes('NativeModule https'),
         tls: loaded.includes('NativeModule tls'),
         childProcess: loaded.includes('NativeModule child_process'),
         crypto: loaded.includes('NativeModule crypto'),
+        afterRoot: afterRoot.split('\\n').filter(Boolean),
+        afterControl: afterControl.split('\\n').filter(Boolean),
       }));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual({ https: false, tls: false, childProcess: false, crypto: false });
+    const result = JSON.parse(out) as { https: boolean; tls: boolean; childProcess: boolean; crypto: boolean; afterRoot: string[]; afterControl: string[] };
+    expect({ https: result.https, tls: result.tls, childProcess: result.childProcess, crypto: result.crypto }).toEqual({ https: false, tls: false, childProcess: false, crypto: false });
+    const heavy = (urls: string[]) => HEAVY.filter((pkg) => urls.some((u) => u.includes(`/node_modules/${pkg}/`)));
+    expect(result.afterRoot.some((u) => u.endsWith('/index.js')), 'the hook saw the root import').toBe(true);
+    expect(heavy(result.afterRoot)).toEqual([]);
+    expect(heavy(result.afterControl)).toEqual(HEAVY);
   });
 });
+
+/** Loaded on the first STS call, never at import: the SigV4 signer and the XML parser. */
+const HEAVY = ['@smithy/signature-v4', 'fast-xml-parser'];

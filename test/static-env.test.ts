@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { fromEnv, fromStatic, CredentialsError, CredentialsNotFound } from '../src/index.js';
 
@@ -56,9 +57,14 @@ describe('fromEnv', () => {
     expect(e1).not.toBeInstanceOf(CredentialsNotFound);
     expect(e1.message).toMatch(/AWS_SECRET_ACCESS_KEY is not/);
     expect(e1.providerName).toBe('env');
-    const e2 = await fromEnv({ env: { AWS_SECRET_ACCESS_KEY: 'S' } })().catch((e) => e);
+    // A secret long and distinctive enough that any echo of it (message, cause, inspect, JSON) shows.
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYLEAKCANARY';
+    const e2 = await fromEnv({ env: { AWS_SECRET_ACCESS_KEY: secret } })().catch((e) => e);
     expect(e2.message).toMatch(/AWS_ACCESS_KEY_ID is not/);
-    expect(e2.message).not.toContain('S ');
+    for (const text of [e2.message, String(e2), inspect(e2, { depth: 10 }), JSON.stringify(e2)]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(secret.slice(0, 8));
+    }
   });
 
   it('rejects an unparsable expiration naming the variable', async () => {

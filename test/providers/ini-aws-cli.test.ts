@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,8 +33,7 @@ function runAws(bin: string, args: string[]) {
 }
 
 /** The first `aws` that can export credentials, or undefined. */
-function findAws(): string | undefined {
-  const candidates = [...new Set(['aws', '/usr/bin/aws', '/usr/local/bin/aws'])];
+function findAws(candidates: readonly string[] = ['aws', '/usr/bin/aws', '/usr/local/bin/aws']): string | undefined {
   writeFileSync(credentialsFile, '[probe]\naws_access_key_id = AKIDPROBE\naws_secret_access_key = probe\n');
   writeFileSync(configFile, '');
   for (const bin of candidates) {
@@ -116,7 +115,9 @@ function asProcessOutput(c: Credentials): ProcessOutput {
   };
 }
 
-describe.skipIf(aws === undefined)(`fromIni vs \`${aws ?? 'aws'} configure export-credentials\``, () => {
+const SKIP_REASON = 'skipped: no AWS CLI v2 with `configure export-credentials` on this machine (AWS CLI v1 is passed over)';
+
+describe.skipIf(aws === undefined)(`fromIni vs \`${aws ?? 'aws'} configure export-credentials\`${aws === undefined ? ` (${SKIP_REASON})` : ''}`, () => {
   const profiles = ['default', 'cfgkeys', 'both', 'proc', 'cfgkeys-and-proc', 'credkeys-and-proc'];
 
   for (const profile of profiles) {
@@ -155,7 +156,30 @@ describe.skipIf(aws === undefined)(`fromIni vs \`${aws ?? 'aws'} configure expor
   });
 });
 
-it('the differential test either found an AWS CLI v2 or says why it skipped', () => {
-  if (aws === undefined) console.info('ini-aws-cli: no AWS CLI v2 with `configure export-credentials` found; differential test skipped');
-  expect(aws === undefined || typeof aws === 'string').toBe(true);
+/**
+ * The probe that decides whether the differential test runs, against stand-in `aws` scripts: a v1
+ * that would even answer export-credentials, a v2 whose export-credentials fails, and a working v2.
+ * A probe that took any `aws` (or none) would make the differential test run wrongly or skip for ever.
+ */
+it('the probe takes only an AWS CLI v2 that exports credentials, and passes over the others', () => {
+  if (aws === undefined) console.info(`ini-aws-cli: differential test ${SKIP_REASON}`);
+  const fake = (name: string, version: string, exports: boolean) => {
+    const file = path.join(dir, name);
+    const answer = `{"Version":1,"AccessKeyId":"AKIDPROBE","SecretAccessKey":"probe"}`;
+    writeFileSync(
+      file,
+      `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "${version}"; exit 0; fi\n` +
+        (exports ? `if [ "$1 $2" = "configure export-credentials" ]; then echo '${answer}'; exit 0; fi\n` : '') +
+        `echo "usage: aws [options]" >&2; exit 252\n`,
+    );
+    chmodSync(file, 0o755);
+    return file;
+  };
+  const v1 = fake('aws-v1', 'aws-cli/1.45.11 Python/3.11.7 Linux/6.1 botocore/1.43.11', true);
+  const v2NoExport = fake('aws-v2-old', 'aws-cli/2.0.10 Python/3.7.3 Linux/6.1 botocore/2.0.0dev14', false);
+  const v2 = fake('aws-v2', 'aws-cli/2.17.0 Python/3.11.8 Linux/6.1 exe/x86_64', true);
+  expect(findAws([path.join(dir, 'no-such-aws')])).toBeUndefined();
+  expect(findAws([v1])).toBeUndefined();
+  expect(findAws([v2NoExport])).toBeUndefined();
+  expect(findAws([v1, v2NoExport, v2])).toBe(v2);
 });

@@ -2,6 +2,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CredentialsError, isNotFound } from '../../src/errors.js';
+import { providerNameOf } from '../../src/provider.js';
 import { fromSso, ssoPortalEndpoint, SsoPortalError, ssoTokenCacheFile, SsoTokenError, type FromSsoOptions } from '../../src/providers/sso.js';
 import { ACCOUNT, cachedToken, ROLE, ROLE_CREDS, SSO_T0, START_URL, TOKEN, sha1, startSsoPortal, useSsoWorld } from '../helpers/sso-portal.js';
 
@@ -50,7 +51,8 @@ describe('fromSso', () => {
       { method: 'GET', path: '/federation/credentials', accountId: ACCOUNT, roleName: ROLE, token: TOKEN },
     ]);
     expect(JSON.stringify(credentials)).not.toContain(ROLE_CREDS.secretAccessKey);
-    expect((provider as { providerName?: string }).providerName ?? 'sso').toBe('sso');
+    // The name chain/explain/errors show: from named(), not a fallback.
+    expect(providerNameOf(provider, 'unnamed')).toBe('sso');
   });
 
   it('a legacy profile (no sso-session) names its token file after the start URL', async () => {
