@@ -18,7 +18,7 @@ describe('the built CLI', () => {
   it('prints per-command help', async () => {
     const r = await runCli(['export', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('--format env|json|process');
+    expect(r.stdout).toContain('--format env|env-no-export|fish|powershell|windows-cmd|json|process');
   });
 
   it('exits 2 on usage errors', async () => {
