@@ -11,7 +11,7 @@ import { runCli } from './helpers/built-cli.js';
 // for its shell. The sh/bash/fish output is evaluated by the real shells; PowerShell runs when `pwsh` is
 // installed, otherwise its quoting rules (and cmd.exe's) are checked against the language's rules.
 
-const VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'AWS_ACCOUNT_ID'] as const;
+const VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'AWS_ACCOUNT_ID', 'AWS_SECURITY_TOKEN'] as const;
 
 /** Everything a shell could trip on: quotes of every kind, expansions, globs, comments, a line break. */
 const NASTY_SECRET = `it's "quoted" $HOME \${HOME} $(touch pwned) \`touch pwned\` %PATH% !! \\back\\slash\\' ‘curly’ ‚low‛`;
@@ -104,16 +104,18 @@ const FULL: Seen = {
   AWS_SESSION_TOKEN: { value: NASTY_TOKEN, exported: true },
   AWS_CREDENTIAL_EXPIRATION: { value: EXPIRATION, exported: true },
   AWS_ACCOUNT_ID: { value: '123456789012', exported: true },
+  AWS_SECURITY_TOKEN: { exported: false },
 };
 const notExported = (seen: Seen): Seen => Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, { ...v, exported: false }]));
 /** A shell that still holds an older session: the output must clear what the new credentials lack. */
-const STALE = { AWS_SESSION_TOKEN: 'stale-token', AWS_CREDENTIAL_EXPIRATION: '2000-01-01T00:00:00Z', AWS_ACCOUNT_ID: '999999999999' };
+const STALE = { AWS_SESSION_TOKEN: 'stale-token', AWS_SECURITY_TOKEN: 'stale-legacy-token', AWS_CREDENTIAL_EXPIRATION: '2000-01-01T00:00:00Z', AWS_ACCOUNT_ID: '999999999999' };
 const KEYS_ONLY: Seen = {
   AWS_ACCESS_KEY_ID: { value: 'AKIDEXPORTTEST', exported: true },
   AWS_SECRET_ACCESS_KEY: { value: NASTY_SECRET, exported: true },
   AWS_SESSION_TOKEN: { exported: false },
   AWS_CREDENTIAL_EXPIRATION: { exported: false },
   AWS_ACCOUNT_ID: { exported: false },
+  AWS_SECURITY_TOKEN: { exported: false },
 };
 
 /** The built CLI resolving these variables (the env link) and printing them in one format. */
@@ -197,7 +199,7 @@ describe('credchain export --format powershell', () => {
     const dump = `Get-Content -Raw creds.ps1 | Invoke-Expression; foreach ($v in '${VARS.join("','")}') { [Console]::Out.Write("$v=" + [Environment]::GetEnvironmentVariable($v) + [char]0) }`;
     const out = await run('pwsh', ['-NoProfile', '-NonInteractive', '-Command', dump], {}, cwd);
     const seen = Object.fromEntries(out.split('\0').filter(Boolean).map((r) => [r.slice(0, r.indexOf('=')), r.slice(r.indexOf('=') + 1)]));
-    expect(seen).toEqual(Object.fromEntries(VARS.map((v) => [v, FULL[v]!.value])));
+    expect(seen).toEqual(Object.fromEntries(VARS.map((v) => [v, FULL[v]!.value ?? ''])));
   });
 
   it.runIf(!hasPwsh)('pwsh is not installed here: PowerShell is checked against its quoting rules only', () => {
@@ -219,6 +221,7 @@ describe('credchain export --format windows-cmd', () => {
       `set "AWS_SESSION_TOKEN=${CMD_SAFE}"`,
       'set "AWS_CREDENTIAL_EXPIRATION="',
       'set "AWS_ACCOUNT_ID=123456789012"',
+      'set "AWS_SECURITY_TOKEN="',
       '',
     ]);
     expect(out.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
  * `env-no-export`, `powershell`, `windows-cmd`, `fish`, `process`) plus `json`. The shell formats set
  * the same variables as the AWS CLI plus `AWS_ACCOUNT_ID`, but unlike it they quote every value for
  * the target shell (the CLI prints values as they are) and clear the variables the credentials lack,
- * so evaluating the output over an older session leaves no stale token behind.
+ * (and always the legacy `AWS_SECURITY_TOKEN`, which botocore would prefer), so evaluating the
+ * output over an older session leaves no stale token behind.
  */
 export const FORMATS = ['env', 'env-no-export', 'fish', 'powershell', 'windows-cmd', 'json', 'process'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -54,6 +55,8 @@ function shellLines(c: Credentials, format: ShellFormat): string {
     ['AWS_SESSION_TOKEN', c.sessionToken],
     ['AWS_CREDENTIAL_EXPIRATION', c.expiration?.toISOString()],
     ['AWS_ACCOUNT_ID', c.accountId],
+    // Always cleared: botocore reads the legacy name before AWS_SESSION_TOKEN, so a leftover one would win.
+    ['AWS_SECURITY_TOKEN', undefined],
   ];
   const { set, unset, eol } = LINES[format];
   return vars
@@ -103,7 +106,7 @@ export const exportCommand: Command = {
 
 The shell formats set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
 AWS_CREDENTIAL_EXPIRATION and AWS_ACCOUNT_ID, each value quoted for that shell, and clear the ones the
-credentials lack. Prints secrets on purpose: it is the one command meant to hand them over.`,
+credentials lack (and the legacy AWS_SECURITY_TOKEN). Prints secrets on purpose: it is the one command meant to hand them over.`,
   async run(ctx, args) {
     const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'env' } }, strict: true });
     const format = values.format as Format;
