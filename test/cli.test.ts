@@ -18,7 +18,7 @@ describe('the built CLI', () => {
   it('prints per-command help', async () => {
     const r = await runCli(['export', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('--format env|json|process');
+    expect(r.stdout).toContain('--format env|env-no-export|fish|powershell|windows-cmd|json|process');
   });
 
   it('exits 2 on usage errors', async () => {
@@ -34,7 +34,7 @@ describe('the built CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       `export AWS_ACCESS_KEY_ID='AKIAIOSFODNN7EXAMPLE'\nexport AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\nexport AWS_SESSION_TOKEN='to'\\''ken'\n` +
-        'unset AWS_CREDENTIAL_EXPIRATION\nunset AWS_ACCOUNT_ID\n',
+        'unset AWS_CREDENTIAL_EXPIRATION\nunset AWS_ACCOUNT_ID\nunset AWS_SECURITY_TOKEN\n',
     );
   });
 

@@ -548,7 +548,7 @@ describe('the built CLI', () => {
 
     // export: the secrets on stdout, exactly; nothing on stderr but --debug lines without them.
     const q = (v: string) => `'${v}'`;
-    expect(r('export env')).toMatchObject({ code: 0, stdout: `export AWS_ACCESS_KEY_ID=${q(w.envKeys.accessKeyId)}\nexport AWS_SECRET_ACCESS_KEY=${q(w.envKeys.secretAccessKey)}\nexport AWS_SESSION_TOKEN=${q(w.envKeys.sessionToken)}\nunset AWS_CREDENTIAL_EXPIRATION\nunset AWS_ACCOUNT_ID\n` });
+    expect(r('export env')).toMatchObject({ code: 0, stdout: `export AWS_ACCESS_KEY_ID=${q(w.envKeys.accessKeyId)}\nexport AWS_SECRET_ACCESS_KEY=${q(w.envKeys.secretAccessKey)}\nexport AWS_SESSION_TOKEN=${q(w.envKeys.sessionToken)}\nunset AWS_CREDENTIAL_EXPIRATION\nunset AWS_ACCOUNT_ID\nunset AWS_SECURITY_TOKEN\n` });
     expect(JSON.parse(r('export json').stdout)).toEqual({ AccessKeyId: w.envKeys.accessKeyId, SecretAccessKey: w.envKeys.secretAccessKey, SessionToken: w.envKeys.sessionToken });
     expect(JSON.parse(r('export process').stdout)).toEqual({ Version: 1, AccessKeyId: w.envKeys.accessKeyId, SecretAccessKey: w.envKeys.secretAccessKey, SessionToken: w.envKeys.sessionToken });
     expect(r('export process profile').stdout).toContain(`export AWS_SECRET_ACCESS_KEY=${q(w.processCreds.secretAccessKey)}\n`);

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigFileError } from './errors.js';
-import { emptyRecord, mergeProfiles, parseSharedFile, parseSubProperties, type FileKind, type ParsedFile, type Sections } from './parse.js';
+import { emptyRecord, mergeProfiles, parseSharedFile, parseSubProperties, type FileKind, type IgnoredProfileSection, type ParsedFile, type Sections } from './parse.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 export type ProfileNameSource = 'option' | 'env' | 'default';
@@ -42,6 +42,8 @@ export interface SharedConfig extends ConfigLocations {
   readonly credentialsFileProfiles: Sections;
   /** Ignored sections/keys in both files (no values). */
   readonly warnings: readonly string[];
+  /** Profile headers of both files not taken as profiles (for "not found" messages). */
+  readonly ignoredProfiles: readonly IgnoredProfileSection[];
 }
 
 /** A non-empty environment value; blank counts as unset, as for the SDKs' env providers. */
@@ -184,6 +186,7 @@ interface Merged {
   readonly profiles: Sections;
   readonly services: ServicesSections;
   readonly warnings: readonly string[];
+  readonly ignoredProfiles: readonly IgnoredProfileSection[];
 }
 
 const mergedCache = new Map<string, Merged>();
@@ -210,6 +213,7 @@ function merge(configPath: string, credentialsPath: string, config: ParsedFile, 
     profiles: mergeProfiles(config.profiles, credentials.profiles),
     services: readServices(config.services),
     warnings: Object.freeze([...config.warnings, ...credentials.warnings]),
+    ignoredProfiles: Object.freeze([...config.ignoredProfiles, ...credentials.ignoredProfiles]),
   };
   mergedCache.set(key, merged);
   return merged;
@@ -233,5 +237,6 @@ export async function loadSharedConfig(options: SharedConfigOptions = {}): Promi
     configFileProfiles: config.profiles,
     credentialsFileProfiles: credentials.profiles,
     warnings: merged.warnings,
+    ignoredProfiles: merged.ignoredProfiles,
   };
 }

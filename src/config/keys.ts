@@ -3,6 +3,8 @@ export const KEY = {
   accessKeyId: 'aws_access_key_id',
   secretAccessKey: 'aws_secret_access_key',
   sessionToken: 'aws_session_token',
+  /** botocore's older name for the session token, read when `aws_session_token` is absent. */
+  legacySessionToken: 'aws_security_token',
   accountId: 'aws_account_id',
   roleArn: 'role_arn',
   sourceProfile: 'source_profile',

@@ -29,6 +29,19 @@ export interface ParsedFile {
   readonly services: Sections;
   /** Sections and keys that were ignored, with the reason; no values. */
   readonly warnings: readonly string[];
+  /** Profile section headers that were not taken as profiles, so a "not found" can say why. */
+  readonly ignoredProfiles: readonly IgnoredProfileSection[];
+}
+
+/** A `[...]` header that looked like a profile but was not taken as one (see `parseSharedFile`). */
+export interface IgnoredProfileSection {
+  /** Names a user may have meant: the name as written and, if different, the one the AWS CLI reads (quotes removed). */
+  readonly names: readonly string[];
+  /** The name the AWS CLI gives this section, when it takes it as a profile. */
+  readonly awsCliName: string | undefined;
+  readonly filePath: string;
+  readonly lineNumber: number;
+  readonly reason: string;
 }
 
 const IDENTIFIER = /^[A-Za-z0-9_\-/.%@:+]+$/;
@@ -92,8 +105,8 @@ function stripPrefix(header: string, prefix: string): string | undefined {
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
-/** Keys whose values are secrets: masked whenever a section is printed. */
-const SECRET_KEYS = new Set(['aws_secret_access_key', 'aws_session_token']);
+/** Keys whose values are secrets (`aws_security_token` is the legacy token name): masked whenever a section is printed. */
+const SECRET_KEYS = new Set(['aws_secret_access_key', 'aws_session_token', 'aws_security_token']);
 
 type InspectFn = (value: unknown, options: object) => string;
 
@@ -173,6 +186,7 @@ class SharedFileParser {
     services: emptyRecord(),
   };
   private readonly warnings: string[] = [];
+  private readonly ignoredProfiles: IgnoredProfileSection[] = [];
   // Config-file `[default]` sections, kept apart until we know whether `[profile default]` exists.
   private unprefixedDefault: Record<string, string> | undefined;
   private unprefixedDefaultLine = 0;
@@ -213,7 +227,7 @@ class SharedFileParser {
         out.profile.default = this.unprefixedDefault;
       }
     }
-    return { profiles: out.profile, ssoSessions: out['sso-session'], services: out.services, warnings };
+    return { profiles: out.profile, ssoSessions: out['sso-session'], services: out.services, warnings, ignoredProfiles: this.ignoredProfiles };
   }
 
   /**
@@ -292,14 +306,23 @@ class SharedFileParser {
       this.unprefixedDefaultLine ||= this.lineNumber;
       return (this.unprefixedDefault ??= emptySection());
     } else {
-      return this.ignoreSection('config file profiles must be written `[profile <name>]`');
+      // botocore does not take it as a profile either; recorded so `--profile <header>` can say why.
+      return this.ignoreSection('config file profiles must be written `[profile <name>]`', [header], undefined);
     }
-    if (!IDENTIFIER.test(name)) return this.ignoreSection(INVALID_NAME);
+    if (!IDENTIFIER.test(name)) {
+      if (sectionKind !== 'profile') return this.ignoreSection(INVALID_NAME);
+      // The AWS CLI takes credentials-file headers as they are and splits config-file ones like a shell.
+      const awsCliName = this.kind === 'credentials' ? name : awsCliConfigProfileName(header);
+      return this.ignoreSection(INVALID_NAME, awsCliName === undefined || awsCliName === name ? [name] : [name, awsCliName], awsCliName);
+    }
     return (this.out[sectionKind][name] ??= emptySection());
   }
 
-  private ignoreSection(reason: string): undefined {
+  private ignoreSection(reason: string, profileNames?: string[], awsCliName?: string): undefined {
     this.warnings.push(`${this.filePath}, line ${this.lineNumber}: section ignored because ${reason}`);
+    if (profileNames !== undefined) {
+      this.ignoredProfiles.push({ names: profileNames, awsCliName, filePath: this.filePath, lineNumber: this.lineNumber, reason });
+    }
     return undefined;
   }
 
@@ -327,6 +350,38 @@ class SharedFileParser {
     if (this.propertyKept) this.target![this.property] = value;
     else if (this.target !== undefined) this.warnings.push(`${this.filePath}, line ${this.lineNumber}: key ignored because its name is not valid`);
   }
+}
+
+/**
+ * The profile name botocore reads from a config-file header (`configloader.build_profile_map`): the
+ * header split like a shell line (`shlex.split`) must be `profile` and one name, so
+ * `[profile "my profile"]` is `my profile`. Undefined when botocore skips the section too.
+ */
+export function awsCliConfigProfileName(header: string): string | undefined {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (let i = 0; i < header.length; i++) {
+    const ch = header[i]!;
+    if (quote !== undefined) {
+      if (ch === quote) quote = undefined;
+      else if (ch === '\\' && quote === '"' && (header[i + 1] === '"' || header[i + 1] === '\\')) word += header[++i]!;
+      else word += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      word ??= '';
+    } else if (/\s/.test(ch)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (ch === '\\') {
+      if (i + 1 < header.length) word = (word ?? '') + header[++i]!;
+    } else {
+      word = (word ?? '') + ch;
+    }
+  }
+  if (quote !== undefined) return undefined; // shlex: "No closing quotation"
+  if (word !== undefined) words.push(word);
+  return words.length === 2 && words[0] === 'profile' ? words[1] : undefined;
 }
 
 /** Profiles of both files, credentials-file keys overriding config-file keys of the same profile. */

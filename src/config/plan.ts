@@ -3,7 +3,7 @@ import { CredentialsNotFound } from '../errors.js';
 import { ProfileConfigError, ProfileCycleError, ProfileNotFoundError } from './errors.js';
 import type { ProfileNameSource } from './files.js';
 import { CREDENTIAL_SOURCES, KEY, type CredentialSourceName } from './keys.js';
-import type { Section, Sections } from './parse.js';
+import type { IgnoredProfileSection, Section, Sections } from './parse.js';
 
 /**
  * Step 2 of shared-config resolution (pure, no I/O): turn the selected profile into one base
@@ -19,6 +19,11 @@ import type { Section, Sections } from './parse.js';
  *   6. static keys set in the config file
  * A source profile (reached through `source_profile`) that has static keys skips step 1, so its
  * keys win over its own `role_arn` (botocore `_resolve_credentials_from_profile`).
+ *
+ * Static keys, as botocore's SharedCredentialProvider/ConfigProvider and the Go SDK read them: the key
+ * id and the secret come from one file's section (a pair split across the two files is an error), and
+ * the session token (`aws_session_token`, else the legacy `aws_security_token`) only from that same
+ * section. Without per-file views (pure use) the merged profile stands in for both.
  */
 
 interface Origin {
@@ -58,6 +63,8 @@ export interface CredentialPlan {
   readonly base: BaseSource;
   /** Roles to assume after the base, first to last. */
   readonly roleHops: readonly RoleHop[];
+  /** Debug lines about settings the plan ignored (no values), for the caller's logger. */
+  readonly notes?: readonly string[];
 }
 
 /** What `planProfile` needs; a `SharedConfig` from `loadSharedConfig` fits as is. */
@@ -72,6 +79,8 @@ export interface PlanInput {
   readonly credentialsFileProfiles?: Sections;
   readonly configPath?: string;
   readonly credentialsPath?: string;
+  /** Profile headers the parser did not take as profiles, so "not found" can say which and why. */
+  readonly ignoredProfiles?: readonly IgnoredProfileSection[];
 }
 
 const MIN_DURATION_SECONDS = 900;
@@ -82,7 +91,35 @@ export function planProfile(input: PlanInput): CredentialPlan {
   return new Planner(input).plan();
 }
 
+/**
+ * The selected (or a source) profile is not defined, but a section header for that name was not
+ * taken as a profile (a name the cross-SDK rules reject, such as one with spaces or quotes, which
+ * the AWS CLI accepts). Still a `ProfileNotFoundError`; the message names the file and line.
+ */
+export class ProfileSectionIgnoredError extends ProfileNotFoundError {
+  override name = 'ProfileSectionIgnoredError';
+  readonly filePath: string;
+  readonly lineNumber: number;
+
+  constructor(profileName: string, availableProfiles: readonly string[], where: string, ignored: IgnoredProfileSection) {
+    super(profileName, availableProfiles, where);
+    this.filePath = ignored.filePath;
+    this.lineNumber = ignored.lineNumber;
+    this.message += ` ${ignoredSectionNote(ignored)}`;
+  }
+}
+
+function ignoredSectionNote(ignored: IgnoredProfileSection): string {
+  const cli = ignored.awsCliName !== undefined ? `; the AWS CLI reads it as profile \`${ignored.awsCliName}\`, credchain follows the cross-SDK profile rules` : '';
+  return (
+    `${ignored.filePath}, line ${ignored.lineNumber} has a section header for it that was not taken as a profile, because ${ignored.reason}${cli}. ` +
+    'Rename the section (e.g. dashes instead of spaces, no quotes) and use the new name.'
+  );
+}
+
 class Planner {
+  private readonly notes: string[] = [];
+
   constructor(private readonly input: PlanInput) {}
 
   plan(): CredentialPlan {
@@ -123,9 +160,11 @@ class Planner {
         }
         const next = this.input.profiles[sourceProfile!];
         if (next === undefined) {
+          const ignored = this.ignoredSection(sourceProfile!);
           throw this.configError(
             name,
-            `sets source_profile = ${sourceProfile}, but no profile of that name exists (${this.existing()})`,
+            `sets source_profile = ${sourceProfile}, but no profile of that name exists (${this.existing()})` +
+              (ignored !== undefined ? `. ${ignoredSectionNote(ignored).replace(/\.$/, '')}` : ''),
             KEY.sourceProfile,
           );
         }
@@ -141,7 +180,13 @@ class Planner {
     }
     hops.reverse();
     const region = value(this.input.profiles[selected]!, KEY.region);
-    return { profileName: selected, ...(region !== undefined ? { region } : {}), base, roleHops: hops };
+    return {
+      profileName: selected,
+      ...(region !== undefined ? { region } : {}),
+      base,
+      roleHops: hops,
+      ...(this.notes.length > 0 ? { notes: this.notes } : {}),
+    };
   }
 
   /** Base credentials of one profile in botocore's order (rules 2-6), or undefined if it has none. */
@@ -169,24 +214,57 @@ class Planner {
   }
 
   private staticOf(name: string, profile: Section): BaseSource {
-    const accessKeyId = value(profile, KEY.accessKeyId);
-    const secretAccessKey = value(profile, KEY.secretAccessKey);
+    const { section, file, otherSection, otherFile } = this.keySection(name, profile);
+    const accessKeyId = value(section, KEY.accessKeyId);
+    const secretAccessKey = value(section, KEY.secretAccessKey);
     if (accessKeyId === undefined || secretAccessKey === undefined) {
       const [present, missing] =
         accessKeyId === undefined ? [KEY.secretAccessKey, KEY.accessKeyId] : [KEY.accessKeyId, KEY.secretAccessKey];
+      if (otherSection !== undefined && value(otherSection, missing) !== undefined) {
+        // botocore and Go read the pair from one file; gluing halves would sign with a key pair nobody issued.
+        throw new ProfileConfigError(
+          name,
+          `Profile \`${name}\` sets ${present} in ${file} but ${missing} in ${otherFile}; ` +
+            'the two keys of a pair must be in the same file: move both to one file (usually the credentials file).',
+          missing,
+        );
+      }
       throw new ProfileConfigError(
         name,
         `Profile \`${name}\` (${this.where(name, present)}) sets ${present} but not ${missing}; set both or neither.`,
         missing,
       );
     }
-    const sessionToken = value(profile, KEY.sessionToken);
+    const sessionToken = tokenOf(section);
+    if (otherSection !== undefined && tokenOf(otherSection) !== undefined) {
+      const key = value(otherSection, KEY.sessionToken) !== undefined ? KEY.sessionToken : KEY.legacySessionToken;
+      this.notes.push(
+        `profile \`${name}\`: ${key} in ${otherFile} ignored, because the keys it would go with are in ${file} (a token is read only next to its keys)`,
+      );
+    }
     const accountId = value(profile, KEY.accountId);
     return {
       kind: 'static',
       profileName: name,
       credentials: makeCredentials({ accessKeyId, secretAccessKey, sessionToken, accountId }),
     };
+  }
+
+  /**
+   * The section of one file that holds the profile's static keys (the credentials file's if it has
+   * either key), and the other file's section of the same name. With no per-file views, the merged profile.
+   */
+  private keySection(name: string, merged: Section): { section: Section; file?: string; otherSection?: Section; otherFile?: string } {
+    const { configFileProfiles, credentialsFileProfiles } = this.input;
+    if (configFileProfiles === undefined || credentialsFileProfiles === undefined) return { section: merged };
+    const credentials = credentialsFileProfiles[name];
+    const config = configFileProfiles[name];
+    const credentialsFile = this.input.credentialsPath ?? 'the credentials file';
+    const configFile = this.input.configPath ?? 'the config file';
+    if (hasStaticKeys(credentials) || config === undefined) {
+      return { section: credentials ?? merged, file: credentialsFile, otherSection: config, otherFile: configFile };
+    }
+    return { section: config, file: configFile, otherSection: credentials, otherFile: credentialsFile };
   }
 
   private hopOf(name: string, profile: Section): RoleHop {
@@ -270,6 +348,11 @@ class Planner {
 
   private missingSelected(name: string): Error {
     const files = this.files();
+    const ignored = this.ignoredSection(name);
+    if (ignored !== undefined) {
+      // Even for `default`: a header meant for it exists, so "no credentials here" would hide the mistake.
+      return new ProfileSectionIgnoredError(name, Object.keys(this.input.profiles).sort(), files, ignored);
+    }
     if (name === 'default') {
       // botocore: no default profile is "no credentials here", whether implied or named.
       return new CredentialsNotFound(`No \`default\` profile in ${files}.`, { providerName: 'ini' });
@@ -311,6 +394,10 @@ class Planner {
     return paths.length ? `in ${paths.join(' and ')}` : 'in the shared config files';
   }
 
+  private ignoredSection(name: string): IgnoredProfileSection | undefined {
+    return this.input.ignoredProfiles?.find((s) => s.names.includes(name));
+  }
+
   private existing(): string {
     const names = Object.keys(this.input.profiles).sort();
     return names.length ? `profiles that exist: ${names.join(', ')}` : 'no profiles are defined';
@@ -321,6 +408,11 @@ class Planner {
 function value(profile: Section, key: string): string | undefined {
   const v = profile[key];
   return v === undefined || v === '' ? undefined : v;
+}
+
+/** `aws_session_token`, else botocore's legacy `aws_security_token`. */
+function tokenOf(section: Section): string | undefined {
+  return value(section, KEY.sessionToken) ?? value(section, KEY.legacySessionToken);
 }
 
 function hasStaticKeys(profile: Section | undefined): boolean {

@@ -12,6 +12,8 @@ const PROVIDER = 'env';
 /**
  * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_CREDENTIAL_EXPIRATION`
  * (ISO 8601) and `AWS_ACCOUNT_ID`, read at call time. Blank variables count as unset, as in the SDKs.
+ * The legacy `AWS_SECURITY_TOKEN` stands in for `AWS_SESSION_TOKEN` when that is unset (botocore
+ * reads it first; credchain prefers the name the SDKs standardized on).
  */
 export function fromEnv(options: FromEnvOptions = {}): CredentialProvider {
   return named(PROVIDER, async () => {
@@ -41,7 +43,8 @@ export function fromEnv(options: FromEnvOptions = {}): CredentialProvider {
         });
       }
     }
-    const sessionToken = read('AWS_SESSION_TOKEN');
+    // botocore still reads the legacy AWS_SECURITY_TOKEN; here only when AWS_SESSION_TOKEN is unset.
+    const sessionToken = read('AWS_SESSION_TOKEN') ?? read('AWS_SECURITY_TOKEN');
     const accountId = read('AWS_ACCOUNT_ID');
     return makeCredentials({
       accessKeyId,

@@ -125,6 +125,7 @@ export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
       last.caching.forEach(invalidateProvider);
     }
     for (const warning of config.warnings) log.debug(`ini: ${warning}`);
+    for (const note of plan.notes ?? []) log.debug(`ini: ${note}`);
     checkMfa(plan, options, where);
     const caching: CredentialProvider[] = [];
     const provider = buildProviders(plan, config, sts, env, options, caching);
