@@ -17,6 +17,18 @@ export function maskAccessKeyId(accessKeyId: string): string {
   return `****${accessKeyId.slice(-4)}`;
 }
 
+/**
+ * A URL (or text meant as one, parsed or not) as it may be printed: any user-info is replaced by
+ * `****`, so `https://user:pass@host/x` prints as `https://****@host/x`. Everything else is kept.
+ */
+export function maskUrl(url: string | URL): string {
+  const text = String(url);
+  // With `//`: the authority runs to the first `/`, `?` or `#`; user-info is everything in it up to its last `@`.
+  if (text.includes('//')) return text.replace(/\/\/[^/?#\s]*@/g, '//****@');
+  // Without (`user:pass@host`, a URL missing its scheme): the same rule from the start of the text.
+  return text.replace(/^[^/?#\s]*@/, '****@');
+}
+
 /** The printable, secret-free view of a credentials object. */
 export function maskedView(c: Credentials): Record<string, string | undefined> {
   return {

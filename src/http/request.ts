@@ -66,6 +66,7 @@ function transportFor(url: URL): Promise<Transport> {
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
   const method = req.method ?? 'GET';
+  // Printed in every error: the origin never holds user-info (`user:pass@`) and the query is left out.
   const where = `${method} ${url.origin}${url.pathname}`;
   const maxBody = req.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const transport = await transportFor(url);

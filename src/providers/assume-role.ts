@@ -3,6 +3,7 @@ import type { CredentialProvider } from '../credentials.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import type { AssumeRoleInput, StsPolicyDescriptor, StsTag } from '../sts/index.js';
 import { checkRoleArn, optionError } from './sts-errors.js';
+import { callerDigestOf, privateScope } from './sts-session-cache.js';
 import { askTokenCode, checkMfaOptions, type MfaOptions } from './sts-mfa.js';
 import {
   defaultSessionName,
@@ -52,6 +53,8 @@ export function fromAssumeRole(options: AssumeRoleOptions): StsSessionProvider |
   checkMfaOptions(NAME, 'fromAssumeRole', options);
   const roleSessionName = options.roleSessionName ?? defaultSessionName(options.now ?? systemClock);
   const client = stsClientFor(options);
+  // A session obtained with this provider's MFA code is shared with no other provider.
+  const mfaScope = options.mfaSerial !== undefined ? privateScope() : null;
 
   const input: Omit<AssumeRoleInput, 'tokenCode'> = {
     roleArn,
@@ -70,7 +73,7 @@ export function fromAssumeRole(options: AssumeRoleOptions): StsSessionProvider |
       const caller = await resolveSource(NAME, source, `role ${roleArn}`);
       return {
         about,
-        keyParts: [caller.accessKeyId, input],
+        keyParts: [await callerDigestOf(caller), input, mfaScope],
         fetch: async () => {
           const tokenCode = await askTokenCode(NAME, options, state);
           const out = await client.assumeRole({ ...input, ...(tokenCode !== undefined ? { tokenCode } : {}) }, signedBy(caller));

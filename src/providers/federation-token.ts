@@ -2,6 +2,7 @@ import type { CredentialProvider } from '../credentials.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import type { GetFederationTokenInput, StsPolicyDescriptor, StsTag } from '../sts/index.js';
 import { optionError } from './sts-errors.js';
+import { callerDigestOf } from './sts-session-cache.js';
 import { pick, resolveSource, sessionProvider, signedBy, stsClientFor, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
 
 export interface FederationTokenOptions extends StsProviderOptions {
@@ -43,7 +44,7 @@ export function fromFederationToken(options: FederationTokenOptions): StsSession
     source,
     plan: async () => {
       const caller = await resolveSource(NAME, source, `federated user ${name}`);
-      return { about, keyParts: [caller.accessKeyId, input], fetch: async () => (await client.getFederationToken(input, signedBy(caller))).credentials };
+      return { about, keyParts: [await callerDigestOf(caller), input], fetch: async () => (await client.getFederationToken(input, signedBy(caller))).credentials };
     },
   });
 }

@@ -1,3 +1,4 @@
+import { maskUrl } from '../credentials.js';
 import { MetadataConfigError } from './metadata-errors.js';
 
 /** Settings of the selected shared-config profile, as flat snake_case keys. */
@@ -82,13 +83,13 @@ function validEndpoint(value: string, setting: string, providerName: string): st
   try {
     url = new URL(value);
   } catch {
-    throw new MetadataConfigError(`${providerName}: ${setting}: \`${value}\` is not a valid URI (e.g. http://169.254.169.254)`, {
+    throw new MetadataConfigError(`${providerName}: ${setting}: \`${maskUrl(value)}\` is not a valid URI (e.g. http://169.254.169.254)`, {
       providerName,
       setting,
     });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new MetadataConfigError(`${providerName}: ${setting}: \`${value}\` must be an http:// or https:// URI`, { providerName, setting });
+    throw new MetadataConfigError(`${providerName}: ${setting}: \`${maskUrl(value)}\` must be an http:// or https:// URI`, { providerName, setting });
   }
   if (url.search || url.hash || url.username || url.password) {
     throw new MetadataConfigError(`${providerName}: ${setting}: \`${url.origin}…\` must not carry credentials, a query or a fragment`, {

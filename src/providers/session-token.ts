@@ -1,6 +1,7 @@
 import type { CredentialProvider } from '../credentials.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import { optionError } from './sts-errors.js';
+import { callerDigestOf, privateScope } from './sts-session-cache.js';
 import { askTokenCode, checkMfaOptions, type MfaOptions } from './sts-mfa.js';
 import { resolveSource, sessionProvider, signedBy, stsClientFor, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
 
@@ -28,6 +29,8 @@ export function fromSessionToken(options: SessionTokenOptions): StsSessionProvid
   if (typeof source !== 'function') throw optionError(NAME, fn, 'source must be a credential provider (a function) for the IAM user');
   checkMfaOptions(NAME, fn, options);
   const client = stsClientFor(options);
+  // A session obtained with this provider's MFA code is shared with no other provider.
+  const mfaScope = options.mfaSerial !== undefined ? privateScope() : null;
   const input = {
     ...(options.durationSeconds !== undefined ? { durationSeconds: options.durationSeconds } : {}),
     ...(options.mfaSerial !== undefined ? { serialNumber: options.mfaSerial } : {}),
@@ -43,7 +46,7 @@ export function fromSessionToken(options: SessionTokenOptions): StsSessionProvid
       const caller = await resolveSource(NAME, source, 'GetSessionToken');
       return {
         about: { providerName: NAME, operation: 'GetSessionToken', subject },
-        keyParts: [caller.accessKeyId, input],
+        keyParts: [await callerDigestOf(caller), input, mfaScope],
         fetch: async () => {
           const tokenCode = await askTokenCode(NAME, options, state);
           return (await client.getSessionToken({ ...input, ...(tokenCode !== undefined ? { tokenCode } : {}) }, signedBy(caller))).credentials;

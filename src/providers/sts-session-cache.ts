@@ -1,7 +1,7 @@
-import type { LRUCache } from 'lru-cache';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Credentials } from '../credentials.js';
 import { CredentialsError } from '../errors.js';
+import { LruMap } from '../lru.js';
 
 /**
  * The process-wide cache of STS sessions, shared by every STS-backed provider, so two providers that
@@ -9,8 +9,12 @@ import { CredentialsError } from '../errors.js';
  *
  * It is not a credential cache for callers (that is `refreshing`): it only answers "is there a
  * session for exactly these parameters that is still worth handing to a new holder?". Keys are
- * SHA-256 digests of every parameter that changes the result, so no token, assertion or policy is
- * kept in a key.
+ * keyed digests (HMAC-SHA-256 with a random key made once per process) of every parameter that
+ * changes the result, the caller's whole identity included (access key id, secret access key and
+ * session token: a right key id with a wrong secret never gets another caller's session), so no
+ * secret, token, assertion or policy is kept in a key, and a key cannot be checked against a guess
+ * outside the process. A session obtained with an MFA code is shared only within the provider that
+ * asked for the code (see `privateScope`).
  */
 
 export interface StsSessionCacheOptions {
@@ -43,8 +47,7 @@ let settings: Required<Omit<StsSessionCacheOptions, 'now'>> & { now: Clock | und
   maxEntries: DEFAULT_MAX_ENTRIES,
   now: undefined,
 };
-let cache: LRUCache<string, CachedSession> | undefined;
-let cachePromise: Promise<LRUCache<string, CachedSession>> | undefined;
+let cache: LruMap<string, CachedSession> | undefined;
 /** Fetches under way, so concurrent providers with the same key share one STS call. */
 const inflight = new Map<string, Promise<Credentials>>();
 
@@ -61,7 +64,6 @@ export function configureStsSessionCache(options: StsSessionCacheOptions): void 
   settings = { enabled: options.enabled ?? settings.enabled, maxEntries, now: 'now' in options ? options.now : settings.now };
   clearStsSessionCache();
   cache = undefined;
-  cachePromise = undefined;
 }
 
 /** Forgets every cached STS session (providers keep their own `refreshing` caches). */
@@ -76,11 +78,35 @@ export function stsSessionCacheInfo(): StsSessionCacheInfo {
   return { enabled: settings.enabled, maxEntries: settings.maxEntries, size: cache?.size ?? 0 };
 }
 
-/** SHA-256 hex of a secret (token, assertion): goes into keys instead of the secret itself. */
+let hmacKey: Promise<{ createHmac: typeof import('node:crypto').createHmac; key: Buffer }> | undefined;
+
+/**
+ * HMAC-SHA-256 (hex) of a secret (token, assertion, secret access key) under a random key made once
+ * per process: goes into keys instead of the secret itself.
+ */
 export async function digestOf(secret: string): Promise<string> {
   // node:crypto loads on first use, keeping it off the import path of the package root.
-  const { createHash } = await import('node:crypto');
-  return createHash('sha256').update(secret).digest('hex');
+  hmacKey ??= import('node:crypto').then(({ createHmac, randomBytes }) => ({ createHmac, key: randomBytes(32) }));
+  const { createHmac, key } = await hmacKey;
+  return createHmac('sha256', key).update(secret).digest('hex');
+}
+
+/**
+ * The caller's whole identity as one digest: access key id, secret access key and session token.
+ * Signed STS calls key on this, never on the access key id alone.
+ */
+export function callerDigestOf(caller: Credentials): Promise<string> {
+  return digestOf(JSON.stringify(['caller', caller.accessKeyId, caller.secretAccessKey, caller.sessionToken ?? null]));
+}
+
+let scopes = 0;
+/**
+ * A key part no other provider has: sessions keyed with it are shared only within the provider that
+ * made it. MFA-protected providers use one, so a session obtained with one provider's MFA code is
+ * never handed to another provider that has not asked its own `tokenCode`.
+ */
+export function privateScope(): string {
+  return `private-${++scopes}`;
 }
 
 /** The cache key for a session: a digest of every part that changes the STS result. */
@@ -88,21 +114,11 @@ export function sessionKeyOf(parts: readonly unknown[]): Promise<string> {
   return digestOf(JSON.stringify(parts));
 }
 
-// lru-cache is loaded on first use so importing the package root stays cheap.
-async function theCache(): Promise<LRUCache<string, CachedSession> | undefined> {
+/** The cache, made on first use with the current settings; undefined when the cache is off. */
+function theCache(): LruMap<string, CachedSession> | undefined {
   if (!settings.enabled) return undefined;
-  if (cache) return cache;
-  cachePromise ??= import('lru-cache').then(({ LRUCache }) => {
-    const clock = settings.now;
-    cache = new LRUCache<string, CachedSession>({
-      max: settings.maxEntries,
-      // Each entry gets its own ttl: the time left until its credentials expire.
-      ttlAutopurge: false,
-      ...(clock ? { perf: { now: clock }, ttlResolution: 0 } : {}),
-    });
-    return cache;
-  });
-  return cachePromise;
+  cache ??= new LruMap<string, CachedSession>(settings.maxEntries, settings.now ?? systemClock);
+  return cache;
 }
 
 export interface SharedSessionRequest {
@@ -116,7 +132,7 @@ export interface SharedSessionRequest {
 
 /** A session for `key`: a shareable cached one, the fetch already under way for it, or a new fetch. */
 export async function sharedSession(request: SharedSessionRequest): Promise<{ credentials: Credentials; cached: boolean }> {
-  const store = await theCache();
+  const store = theCache();
   if (!store) return { credentials: await request.fetch(), cached: false };
   const { key, now } = request;
   const hit = store.get(key);
@@ -129,8 +145,8 @@ export async function sharedSession(request: SharedSessionRequest): Promise<{ cr
     if (inflight.get(key) === fetching && credentials.expiration) {
       const obtainedAt = now();
       const expiresAt = credentials.expiration.getTime();
-      // lru-cache drops an entry once its age exceeds ttl; credentials are expired at expiresAt itself.
-      if (expiresAt - obtainedAt > 1) store.set(key, { credentials, obtainedAt, expiresAt }, { ttl: expiresAt - obtainedAt - 1 });
+      // Kept for the credentials' remaining lifetime, measured on the cache's clock.
+      store.set(key, { credentials, obtainedAt, expiresAt }, expiresAt - obtainedAt);
     }
     return credentials;
   });

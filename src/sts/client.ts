@@ -1,6 +1,6 @@
 import type { Agent } from 'node:http';
 import { systemClock, type Clock } from '../clock.js';
-import { maskAccessKeyId, type CredentialProvider, type Credentials } from '../credentials.js';
+import { maskAccessKeyId, maskUrl, type CredentialProvider, type Credentials } from '../credentials.js';
 import { CredentialsError, messageOf } from '../errors.js';
 import { headerValue, httpRequest, HttpRequestError, type HttpResponse } from '../http/request.js';
 import { loadHeavy } from '../lazy.js';
@@ -122,11 +122,11 @@ export class StsClient {
   /**
    * What printing a client shows (`util.inspect`, `JSON.stringify`): where it sends and with which
    * key, masked. Never the options themselves: they may hold plain credentials, stubbed secrets or
-   * an environment with `AWS_SECRET_ACCESS_KEY`.
+   * an environment with `AWS_SECRET_ACCESS_KEY`. An endpoint's user-info (`user:pass@`) is masked.
    */
   toJSON(): Record<string, unknown> {
     const { region, endpoint, credentials, stub } = this.options;
-    const out: Record<string, unknown> = { region, endpoint };
+    const out: Record<string, unknown> = { region, endpoint: endpoint === undefined ? undefined : maskUrl(String(endpoint)) };
     if (credentials !== undefined)
       out.credentials = typeof credentials === 'function' ? '(provider)' : maskAccessKeyId(String(credentials.accessKeyId));
     if (stub !== undefined) out.stub = stub === true ? true : Object.keys(stub);

@@ -1,3 +1,4 @@
+import { maskUrl } from '../credentials.js';
 import { CredentialsError } from '../errors.js';
 import type { FullLogger } from '../logger.js';
 
@@ -46,12 +47,12 @@ function parseEndpoint(value: string, from: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new CredentialsError(`StsClient: ${from} is not a valid URL; expected e.g. https://sts.us-west-2.amazonaws.com`, {
+    throw new CredentialsError(`StsClient: ${from} is not a valid URL (\`${maskUrl(value)}\`); expected e.g. https://sts.us-west-2.amazonaws.com`, {
       providerName: 'sts',
     });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new CredentialsError(`StsClient: ${from} must be an http(s) URL (got ${url.protocol})`, { providerName: 'sts' });
+    throw new CredentialsError(`StsClient: ${from} must be an http(s) URL (got \`${maskUrl(value)}\`)`, { providerName: 'sts' });
   return url;
 }
 

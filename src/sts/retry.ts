@@ -47,6 +47,12 @@ export function normalizeRetryPolicy(o: { maxRetries?: number; baseDelay?: numbe
   };
 }
 
+/**
+ * The backoff between attempts. Its timer stays ref'd on purpose: a caller awaits the call, and
+ * during the sleep the keep-alive socket rests unref'd in the agent's pool, so this timer is all
+ * that keeps a script whose only work is `await provider()` from exiting before the answer
+ * (test/faults/awaited-retries-sts-sso.test.ts).
+ */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
@@ -79,6 +85,8 @@ export async function withRetries<T>(
     retries: policy.maxRetries,
     minTimeout: 0,
     maxTimeout: 0,
+    // Awaited work: never unref a timer on this path (see `sleep`).
+    unref: false,
     signal,
     shouldRetry: async ({ error, retriesConsumed }) => {
       if (!isRetryable(error)) return false;

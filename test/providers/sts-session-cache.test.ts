@@ -2,8 +2,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { fromStatic } from '../../src/providers/static.js';
 import { fromAssumeRole } from '../../src/providers/assume-role.js';
 import { fromWebIdentity } from '../../src/providers/web-identity.js';
-import { configureStsSessionCache, stsSessionCacheInfo } from '../../src/providers/sts-session-cache.js';
-import { jwt, MINUTE, ROLE, setup } from './sts-helpers.js';
+import { fromSessionToken } from '../../src/providers/session-token.js';
+import { fromFederationToken } from '../../src/providers/federation-token.js';
+import { callerDigestOf, configureStsSessionCache, digestOf, sessionKeyOf, stsSessionCacheInfo } from '../../src/providers/sts-session-cache.js';
+import { jwt, MINUTE, ROLE, setup, USER } from './sts-helpers.js';
 
 const token = (sub: string) => jwt({ sub, aud: 'sts.amazonaws.com', iss: 'https://oidc.example.com' });
 
@@ -126,5 +128,104 @@ describe('the shared STS session cache', () => {
     await make('four', { sessionCache: false })();
     expect(t.server.counts.AssumeRole).toBe(8);
     expect(() => configureStsSessionCache({ maxEntries: 0 })).toThrow(/maxEntries must be an integer >= 1/);
+  });
+
+  describe('a session never crosses identities', () => {
+    const wrongSecret = () => fromStatic({ accessKeyId: USER.accessKeyId, secretAccessKey: 'not-the-secret-of-this-key' });
+
+    it('the right access key id with a wrong secret gets no cached session: STS is asked and refuses (assume-role, federation-token, session-token)', async () => {
+      const t = await setup();
+      const base = { sts: t.sts, now: t.clock.now };
+      const cases = [
+        { op: 'AssumeRole', make: (source: ReturnType<typeof fromStatic>) => fromAssumeRole({ ...base, roleArn: ROLE('shared'), source, roleSessionName: 'app' }) },
+        { op: 'GetFederationToken', make: (source: ReturnType<typeof fromStatic>) => fromFederationToken({ ...base, source, name: 'bob' }) },
+        { op: 'GetSessionToken', make: (source: ReturnType<typeof fromStatic>) => fromSessionToken({ ...base, source }) },
+      ];
+      for (const { op, make } of cases) {
+        const good = await make(t.user)();
+        expect(t.server.counts[op]).toBe(1);
+        // Same key id, wrong secret: a new STS call, which the server refuses; never the cached session.
+        const error = await make(wrongSecret())().then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        expect(error, op).toBeInstanceOf(Error);
+        expect(error!.message).toMatch(/SignatureDoesNotMatch/);
+        expect(error!.message).not.toContain(good.secretAccessKey);
+        expect(t.server.counts[op]).toBe(2);
+        // The right caller still shares.
+        expect((await make(t.user)()).accessKeyId).toBe(good.accessKeyId);
+        expect(t.server.counts[op]).toBe(2);
+      }
+    });
+
+    it('the session token is part of the identity: two sessions of the same key id do not share', async () => {
+      const t = await setup();
+      const role = (name: string) => fromAssumeRole({ roleArn: ROLE(name), source: t.user, roleSessionName: 'hop', sts: t.sts, now: t.clock.now });
+      const hopA = await role('a')();
+      const hopB = await role('b')();
+      // Two callers whose key ids match but whose session tokens differ (the server signs with the key id's secret only).
+      const callerA = fromStatic({ accessKeyId: hopA.accessKeyId, secretAccessKey: hopA.secretAccessKey, sessionToken: hopA.sessionToken });
+      const sameIdOtherToken = fromStatic({ accessKeyId: hopA.accessKeyId, secretAccessKey: hopA.secretAccessKey, sessionToken: hopB.sessionToken });
+      const next = (source: ReturnType<typeof fromStatic>) => fromAssumeRole({ roleArn: ROLE('next'), source, roleSessionName: 'app', sts: t.sts, now: t.clock.now });
+      await next(callerA)();
+      expect(t.server.counts.AssumeRole).toBe(3);
+      await next(sameIdOtherToken)().catch(() => undefined);
+      expect(t.server.counts.AssumeRole).toBe(4);
+      expect(await callerDigestOf({ accessKeyId: 'AKID', secretAccessKey: 's', sessionToken: 'a' })).not.toBe(
+        await callerDigestOf({ accessKeyId: 'AKID', secretAccessKey: 's', sessionToken: 'b' }),
+      );
+      expect(await callerDigestOf({ accessKeyId: 'AKID', secretAccessKey: 's' })).not.toBe(await callerDigestOf({ accessKeyId: 'AKID', secretAccessKey: 't' }));
+    });
+
+    it('keys hold no secret: keyed digests, not plain SHA-256 of the secret', async () => {
+      const { createHash } = await import('node:crypto');
+      const secret = USER.secretAccessKey;
+      const digest = await digestOf(secret);
+      expect(digest).toMatch(/^[0-9a-f]{64}$/);
+      expect(digest).toBe(await digestOf(secret));
+      expect(digest).not.toBe(createHash('sha256').update(secret).digest('hex'));
+      const key = await sessionKeyOf([USER.accessKeyId, secret]);
+      expect(key).not.toContain(secret);
+      expect(key).not.toContain(USER.accessKeyId);
+    });
+
+    it('an MFA session is never handed to another provider that has not asked for its own code (session-token, assume-role)', async () => {
+      const serial = 'arn:aws:iam::123456789012:mfa/alice';
+      const t = await setup({ mfaTokenCodes: { [serial]: '123456' } });
+      const base = { source: t.user, mfaSerial: serial, sts: t.sts, now: t.clock.now };
+      const makers = [
+        { op: 'GetSessionToken', make: (tokenCode: () => Promise<string>) => fromSessionToken({ ...base, tokenCode }) },
+        { op: 'AssumeRole', make: (tokenCode: () => Promise<string>) => fromAssumeRole({ ...base, roleArn: ROLE('mfa'), roleSessionName: 'app', tokenCode }) },
+      ];
+      for (const { op, make } of makers) {
+        const codeA = vi.fn(async () => '123456');
+        const a = await make(codeA)();
+        expect(codeA).toHaveBeenCalledTimes(1);
+        // Another provider, same source and device: it asks its own code (a wrong one here), and STS refuses it.
+        const codeB = vi.fn(async () => '000000');
+        await expect(make(codeB)(), op).rejects.toThrow(/MultiFactorAuthentication failed/);
+        expect(codeB).toHaveBeenCalledTimes(1);
+        // With a right code it gets a session of its own, not a's.
+        const codeC = vi.fn(async () => '123456');
+        const c = await make(codeC)();
+        expect(codeC).toHaveBeenCalledTimes(1);
+        expect(c.accessKeyId).not.toBe(a.accessKeyId);
+        expect(t.server.counts[op]).toBe(3);
+      }
+    });
+
+    it('within the provider that asked for the code, the MFA session is shared (bare provider: one code, one call)', async () => {
+      const serial = 'arn:aws:iam::123456789012:mfa/alice';
+      const t = await setup({ mfaTokenCodes: { [serial]: '123456' } });
+      const tokenCode = vi.fn(async () => '123456');
+      const p = fromSessionToken({ source: t.user, mfaSerial: serial, tokenCode, sts: t.sts, now: t.clock.now, refresh: false });
+      const [x, y] = await Promise.all([p(), p()]);
+      const z = await p();
+      expect(y.accessKeyId).toBe(x.accessKeyId);
+      expect(z.accessKeyId).toBe(x.accessKeyId);
+      expect(tokenCode).toHaveBeenCalledTimes(1);
+      expect(t.server.counts.GetSessionToken).toBe(1);
+    });
   });
 });
