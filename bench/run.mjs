@@ -12,6 +12,7 @@ import { benchProfileResolution } from './profile-resolution.mjs';
 const sections = [
   // First, in a quiet process: a nanosecond measurement suffers from whatever ran before it.
   ['cached get', benchCachedGet],
+  ['refreshing: cached get and outage', async () => [...(await (await import('./refresh-cached-get.mjs')).benchRefreshCachedGet()), ...(await (await import('./refresh-outage.mjs')).benchRefreshOutage())]],
   ['cold import', benchImport],
   ['profile resolution', benchProfileResolution],
   ['sts client', benchSts],

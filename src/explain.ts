@@ -1,7 +1,7 @@
 import { maskAccessKeyId, type CredentialProvider, type Credentials } from './credentials.js';
 import { isNotFound, messageOf } from './errors.js';
 import { providerNameOf } from './provider.js';
-import { lastAttemptsOf, type ProviderAttempt } from './trace.js';
+import { INNER_PROVIDER, lastAttemptsOf, type ProviderAttempt } from './trace.js';
 
 export interface Explanation {
   /** The provider that produced the credentials; absent when none did. */
@@ -11,6 +11,8 @@ export interface Explanation {
   /** The access key id masked to its last 4 characters, e.g. `****MPLE`. */
   readonly accessKeyId?: string;
   readonly expiration?: Date;
+  /** Set when the credentials came from a cache whose last renewal failed: that renewal's error. */
+  readonly renewalError?: string;
   /** A few readable lines; what `credchain explain` prints. */
   toString(): string;
 }
@@ -27,11 +29,16 @@ export async function explain(provider: CredentialProvider): Promise<Explanation
   } catch (error) {
     failure = error;
   }
-  const tried: readonly ProviderAttempt[] = (lastAttemptsOf(provider) ?? [
+  let tried: readonly ProviderAttempt[] = (lastAttemptsOf(provider) ?? [
     credentials
       ? { provider: providerNameOf(provider), outcome: 'resolved' }
       : { provider: providerNameOf(provider), outcome: isNotFound(failure) ? 'skipped' : 'failed', reason: messageOf(failure) },
   ]).map(withoutNamePrefix);
+  // A cache (`refreshing`) can hand out credentials while its last renewal failed: the chain's last
+  // attempts then show only that failure. Describe what the caller got: the resolution that produced
+  // the cached credentials, and the failed renewal after it.
+  const served = credentials && !tried.some((a) => a.outcome === 'resolved') ? servedFromCache(provider) : undefined;
+  if (served) tried = served.attempts.map(withoutNamePrefix);
   const winner = credentials ? tried.find((a) => a.outcome === 'resolved')?.provider : undefined;
   const accessKeyId = credentials ? maskAccessKeyId(credentials.accessKeyId) : undefined;
   const expiration = credentials?.expiration;
@@ -40,15 +47,19 @@ export async function explain(provider: CredentialProvider): Promise<Explanation
     tried,
     ...(accessKeyId !== undefined ? { accessKeyId } : {}),
     ...(expiration ? { expiration } : {}),
+    ...(served?.lastError !== undefined ? { renewalError: served.lastError } : {}),
     toString() {
       const lines = tried.map((a) => {
         const mark = a.outcome === 'resolved' ? 'resolved' : a.outcome === 'skipped' ? 'skipped ' : 'FAILED  ';
         return `  ${mark} ${a.provider}${a.reason ? `: ${a.reason.replace(/\n/g, '\n      ')}` : ''}`;
       });
       const head = winner
-        ? `Credentials from ${winner} (access key ${accessKeyId}${expiration ? `, expires ${expiration.toISOString()}` : ', no expiration'})`
+        ? `Credentials from ${winner} (access key ${accessKeyId}${expiration ? `, expires ${expiration.toISOString()}` : ', no expiration'})${served ? `, cached by ${served.cache}` : ''}`
         : 'No credentials resolved.';
-      return [head, ...lines].join('\n');
+      const renewal = served?.lastError
+        ? [`The last renewal failed; these cached credentials are served until they expire: ${served.lastError.replace(/\n/g, '\n      ')}`]
+        : [];
+      return [head, ...lines, ...renewal].join('\n');
     },
   };
 }
@@ -57,4 +68,27 @@ export async function explain(provider: CredentialProvider): Promise<Explanation
 function withoutNamePrefix(attempt: ProviderAttempt): ProviderAttempt {
   const prefix = `${attempt.provider}: `;
   return attempt.reason?.startsWith(prefix) ? { ...attempt, reason: attempt.reason.slice(prefix.length) } : attempt;
+}
+
+const SERVED_ATTEMPTS = Symbol.for('credchain.servedAttempts');
+
+interface Served {
+  readonly cache: string;
+  readonly attempts: readonly ProviderAttempt[];
+  readonly lastError?: string;
+}
+
+/** The `refreshing` cache behind `provider` and the attempts that produced what it serves, if known. */
+function servedFromCache(provider: CredentialProvider): Served | undefined {
+  let current: CredentialProvider | undefined = provider;
+  for (let depth = 0; current && depth < 16; depth += 1) {
+    const record = current as unknown as Record<symbol, unknown> & { status?: () => { lastError?: string } };
+    const attempts = (record[SERVED_ATTEMPTS] as (() => readonly ProviderAttempt[] | undefined) | undefined)?.();
+    if (attempts) {
+      const lastError = typeof record.status === 'function' ? record.status().lastError : undefined;
+      return { cache: providerNameOf(current), attempts, ...(lastError !== undefined ? { lastError } : {}) };
+    }
+    current = record[INNER_PROVIDER] as CredentialProvider | undefined;
+  }
+  return undefined;
 }

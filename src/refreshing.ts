@@ -1,9 +1,9 @@
 import { isExpired, type CredentialProvider, type Credentials } from './credentials.js';
-import { CredentialsError, messageOf } from './errors.js';
-import { systemClock, type Clock } from './clock.js';
+import { CredentialsError, isNotFound, messageOf } from './errors.js';
+import type { Clock } from './clock.js';
 import { toFullLogger, type Logger } from './logger.js';
 import { invalidateProvider, named, providerNameOf } from './provider.js';
-import { INNER_PROVIDER } from './trace.js';
+import { INNER_PROVIDER, lastAttemptsOf, type ProviderAttempt } from './trace.js';
 
 const MINUTE = 60_000;
 
@@ -12,7 +12,8 @@ export const REFRESH_DEFAULTS = {
   advisoryWindowMs: 15 * MINUTE,
   mandatoryWindowMs: 10 * MINUTE,
   jitter: 0.2,
-  retryAfterFailureMs: 10_000,
+  retryAfterFailureMs: 40_000,
+  maxRetryAfterFailureMs: 5 * MINUTE,
 } as const;
 
 /** The windows `renewalWindow` reads (the `refreshing` options of the same names; defaults as there). */
@@ -41,9 +42,9 @@ export function renewalWindow(
 export interface RefreshingOptions {
   /** Injectable clock (ms since epoch). @default Date.now */
   readonly now?: Clock;
-  /** Where failed background renewals are reported (never with secrets). Silent by default. */
+  /** Where failed renewals are reported (never with secrets). Silent by default. */
   readonly logger?: Logger;
-  /** Random source in [0, 1) for the renewal jitter. @default Math.random */
+  /** Random source in [0, 1) for the renewal jitter and the backoff. @default Math.random */
   readonly random?: () => number;
   /**
    * Upper bound of the advisory window: inside it callers get the cached value at once and one
@@ -56,10 +57,22 @@ export interface RefreshingOptions {
    * credential's lifetime, capped here. @default 600_000 (10 minutes, botocore's mandatory window)
    */
   readonly mandatoryWindowMs?: number;
-  /** The renewal point moves earlier by up to this fraction of the advisory window, at random. @default 0.2 */
+  /** In [0, 1]: the renewal point moves earlier by up to this fraction of the advisory window, at random. @default 0.2 */
   readonly jitter?: number;
-  /** After a failed renewal, still-valid credentials are served without a new attempt for this long. @default 10_000 */
+  /**
+   * First backoff step after a failed renewal: no new attempt starts for between half and all of it
+   * (equal jitter). Each further consecutive failure doubles it, up to `maxRetryAfterFailureMs`; a
+   * success resets it. @default 40_000 (so the first retry comes 20–40 s after a failure)
+   */
   readonly retryAfterFailureMs?: number;
+  /** Cap of the backoff step. @default 300_000 (5 minutes, so 2.5–5 minutes between attempts at the cap) */
+  readonly maxRetryAfterFailureMs?: number;
+  /**
+   * Credentials without an expiration are re-fetched this long after they were obtained (the first
+   * call after it waits; if the re-fetch fails they are still served, with the backoff above). Like
+   * the JS SDK's `createCredentialChain(...).expireAfter(ms)`. @default undefined (kept until `invalidate()`)
+   */
+  readonly maxAgeMs?: number;
   /** Display name used in log lines and errors. @default the inner provider's name */
   readonly name?: string;
 }
@@ -73,13 +86,37 @@ export interface RefreshingStatus {
   readonly renewing: boolean;
   /** The message of the last failed renewal, cleared by a success. */
   readonly lastError?: string;
+  /** Consecutive failed renewals (0 after a success). */
+  readonly failures: number;
+  /** After a failure: when the next attempt may start (ms since epoch). */
+  readonly nextAttemptAt?: number;
 }
 
 export interface RefreshingProvider extends CredentialProvider {
-  /** Drops the cached credentials (and those of the inner provider): the next call resolves anew. */
+  /** Drops the cached credentials (and those of the inner provider) and the backoff: the next call resolves anew. */
   invalidate(): void;
   status(): RefreshingStatus;
 }
+
+/**
+ * Thrown at once to callers that arrive while the cached credentials have expired and the source is
+ * failing, between two attempts (or while the one attempt of the step runs). `cause` is the last
+ * renewal's error; `nextAttemptAt` says when the next attempt may start.
+ */
+export class RenewalBackoffError extends CredentialsError {
+  override name = 'RenewalBackoffError';
+  readonly nextAttemptAt: Date;
+  readonly expiredAt: Date;
+
+  constructor(message: string, options: { providerName: string; cause: unknown; nextAttemptAt: number; expiredAt: number }) {
+    super(message, { providerName: options.providerName, cause: options.cause });
+    this.nextAttemptAt = new Date(options.nextAttemptAt);
+    this.expiredAt = new Date(options.expiredAt);
+  }
+}
+
+/** Set on `refreshing` providers: the chain attempts that produced the credentials being served. */
+export const SERVED_ATTEMPTS = Symbol.for('credchain.servedAttempts');
 
 interface CacheEntry {
   readonly credentials: Credentials;
@@ -88,62 +125,88 @@ interface CacheEntry {
   readonly expiresAt: number; // Infinity when the credentials carry no expiration
   readonly refreshAt: number;
   readonly mandatoryAt: number;
+  /** The attempts of the inner chain that produced these credentials, for `explain`. */
+  readonly attempts: readonly ProviderAttempt[] | undefined;
+}
+
+function checkOption(name: string, key: string, value: number | undefined, max = Infinity, min = 0, minIncluded = true): void {
+  if (value === undefined) return;
+  const ok = typeof value === 'number' && Number.isFinite(value) && (minIncluded ? value >= min : value > min) && value <= max;
+  if (!ok) {
+    const range = max === Infinity ? `a finite number ${minIncluded ? '>=' : '>'} ${min}` : `a number in [${min}, ${max}]`;
+    throw new CredentialsError(`refreshing(): option ${key} must be ${range} (got ${String(value)})`, { providerName: name });
+  }
 }
 
 /**
  * Wraps a provider in a cache that renews ahead of expiry. Windows scale with each credential's
  * lifetime (a quarter advisory, a tenth mandatory, capped at 15 and 10 minutes), so a 15-minute
- * session is renewed once per lifetime rather than on every call. One renewal runs at a time, and
- * still-valid credentials are served when a renewal fails; expired ones never are.
+ * session is renewed once per lifetime rather than on every call. One renewal runs at a time;
+ * failed renewals back off exponentially; still-valid credentials are served when a renewal fails;
+ * expired ones never are (every get compares the expiration with the clock).
  */
 export function refreshing(provider: CredentialProvider, options: RefreshingOptions = {}): RefreshingProvider {
-  const now = options.now ?? systemClock;
-  // Reading the system clock is the main cost of a cached get (tens of ns on some VMs), so with the
-  // system clock a fresh entry is trusted for the rest of the current event-loop turn: time read once
-  // per turn, as if every caller in the turn had read it at its start. An injected clock is read on
-  // every call, so tests see exact windows.
-  const trustForTurn = options.now === undefined;
+  // Date.now itself (it needs no `this`), so a cached get with the system clock is one builtin call.
+  const now: Clock = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const log = toFullLogger(options.logger);
+  const name = options.name ?? providerNameOf(provider);
+  checkOption(name, 'advisoryWindowMs', options.advisoryWindowMs);
+  checkOption(name, 'mandatoryWindowMs', options.mandatoryWindowMs);
+  checkOption(name, 'jitter', options.jitter, 1);
+  checkOption(name, 'retryAfterFailureMs', options.retryAfterFailureMs);
+  checkOption(name, 'maxRetryAfterFailureMs', options.maxRetryAfterFailureMs);
+  checkOption(name, 'maxAgeMs', options.maxAgeMs, Infinity, 0, false);
   const advisoryCapMs = options.advisoryWindowMs ?? REFRESH_DEFAULTS.advisoryWindowMs;
   const mandatoryCapMs = options.mandatoryWindowMs ?? REFRESH_DEFAULTS.mandatoryWindowMs;
   const jitter = options.jitter ?? REFRESH_DEFAULTS.jitter;
-  const retryAfterFailureMs = options.retryAfterFailureMs ?? REFRESH_DEFAULTS.retryAfterFailureMs;
-  const name = options.name ?? providerNameOf(provider);
-  for (const [key, value] of Object.entries({ advisoryCapMs, mandatoryCapMs, jitter, retryAfterFailureMs })) {
-    if (!(value >= 0)) throw new CredentialsError(`refreshing(): option ${key} must be a number >= 0`, { providerName: name });
-  }
+  const firstStepMs = options.retryAfterFailureMs ?? REFRESH_DEFAULTS.retryAfterFailureMs;
+  const maxStepMs = options.maxRetryAfterFailureMs ?? REFRESH_DEFAULTS.maxRetryAfterFailureMs;
+  const maxAgeMs = options.maxAgeMs;
 
   let entry: CacheEntry | undefined;
   let inflight: Promise<Credentials> | undefined;
-  let nextAttemptAt = 0;
-  let lastError: string | undefined;
+  /** Identifies the attempt `inflight` belongs to: only that attempt clears it. */
+  let inflightToken: object | undefined;
+  /** Bumped by invalidate(): an attempt from an older generation changes nothing when it settles. */
   let generation = 0;
-  let trusted: CacheEntry | undefined;
-  const endTrust = () => {
-    trusted = undefined;
-  };
+  // Backoff state of the current generation, reset by a success and by invalidate().
+  let failures = 0;
+  let nextAttemptAt = 0;
+  let lastError: unknown;
+  let lastFailedAt = 0;
+  /** When the last failed attempt started; an attempt started at or after expiry means "the source is failing". */
+  let lastFailedStartedAt = -Infinity;
 
-  const store = (credentials: Credentials, obtainedAt: number): CacheEntry => {
+  const store = (credentials: Credentials, obtainedAt: number, attempts: readonly ProviderAttempt[] | undefined): CacheEntry => {
     const promise = Promise.resolve(credentials);
     if (credentials.expiration === undefined) {
-      return { credentials, promise, expiresAt: Infinity, refreshAt: Infinity, mandatoryAt: Infinity };
+      // With maxAgeMs the credentials are re-fetched (first caller waits) but never expire.
+      const mandatoryAt = maxAgeMs === undefined ? Infinity : obtainedAt + maxAgeMs;
+      return { credentials, promise, expiresAt: Infinity, refreshAt: mandatoryAt, mandatoryAt, attempts };
     }
     const expiresAt = credentials.expiration.getTime();
     const windows = { advisoryWindowMs: advisoryCapMs, mandatoryWindowMs: mandatoryCapMs, jitter };
-    return { credentials, promise, expiresAt, ...renewalWindow(obtainedAt, expiresAt, windows, random()) };
+    return { credentials, promise, expiresAt, ...renewalWindow(obtainedAt, expiresAt, windows, random()), attempts };
   };
 
-  let renewalCount = 0;
-  const renew = (): Promise<Credentials> => {
-    if (inflight) return inflight;
+  /** Equal jitter: between half and all of min(first × 2^(failures-1), cap). */
+  const backoffMs = (n: number): number => {
+    const nominal = Math.min(firstStepMs * 2 ** (n - 1), maxStepMs);
+    return nominal / 2 + (random() * nominal) / 2;
+  };
+
+  /** Starts one attempt; state is settled inside it, so it is current before any caller resumes. */
+  const attempt = (): Promise<Credentials> => {
     const startedIn = generation;
-    const renewal = ++renewalCount;
-    // State is settled inside the attempt itself, so it is current before any caller resumes.
-    inflight = (async () => {
+    const startedAt = now();
+    const token = {};
+    inflightToken = token;
+    const run: Promise<Credentials> = (async () => {
       try {
         // Through a promise, so a provider that throws synchronously still settles after `inflight` is set.
         const credentials = await Promise.resolve().then(() => provider());
+        const attempts = lastAttemptsOf(provider);
         const at = now();
         if (isExpired(credentials, at)) {
           throw new CredentialsError(
@@ -151,65 +214,106 @@ export function refreshing(provider: CredentialProvider, options: RefreshingOpti
             { providerName: name },
           );
         }
-        if (startedIn === generation) entry = store(credentials, at);
-        nextAttemptAt = 0;
-        lastError = undefined;
+        if (startedIn === generation) {
+          entry = store(credentials, at, attempts);
+          failures = 0;
+          nextAttemptAt = 0;
+          lastError = undefined;
+          lastFailedStartedAt = -Infinity;
+        }
         return credentials;
       } catch (error) {
-        nextAttemptAt = now() + retryAfterFailureMs;
-        lastError = messageOf(error);
+        if (startedIn === generation) {
+          failures += 1;
+          lastFailedAt = now();
+          nextAttemptAt = lastFailedAt + backoffMs(failures);
+          lastError = error;
+          lastFailedStartedAt = startedAt;
+        }
         throw error;
       } finally {
-        if (renewalCount === renewal) inflight = undefined;
+        if (inflightToken === token) {
+          inflight = undefined;
+          inflightToken = undefined;
+        }
       }
     })();
-    return inflight;
+    inflight = run;
+    return run;
   };
 
   const renewInBackground = () => {
-    renew().catch((error: unknown) =>
-      log.warn(`credchain: background renewal of ${name} failed; serving cached credentials until they expire: ${messageOf(error)}`),
+    attempt().catch((error: unknown) =>
+      log.warn(
+        `credchain: background renewal of ${name} failed (${failures} in a row; next attempt in ${Math.round((nextAttemptAt - now()) / 1000)} s); serving cached credentials until they expire: ${messageOf(error)}`,
+      ),
     );
+  };
+
+  const backoffError = (cached: CacheEntry, t: number): Error => {
+    // "Not here" keeps its meaning (a chain around us moves on); it says nothing about an outage.
+    if (isNotFound(lastError)) return lastError;
+    const due = inflight ? 'now running' : `due at ${new Date(nextAttemptAt).toISOString()}`;
+    return new RenewalBackoffError(
+      `${name}: credentials expired at ${new Date(cached.expiresAt).toISOString()} and renewing them failed ${failures} time(s) in a row, the last ${Math.round((t - lastFailedAt) / 1000)} s ago; next attempt ${due}: ${messageOf(lastError)}`,
+      { providerName: name, cause: lastError, nextAttemptAt, expiredAt: cached.expiresAt },
+    );
+  };
+
+  const slow = (cached: CacheEntry, t: number): Promise<Credentials> => {
+    if (t >= cached.expiresAt) {
+      // Expired. Until an attempt started since the expiry has failed, callers wait for one (the
+      // source may have recovered): an outage that ends before expiry fails no call.
+      if (lastFailedStartedAt < cached.expiresAt) return inflight ?? attempt();
+      // The source is failing: one attempt per backoff step, which its caller waits for; everyone
+      // else gets the last error at once.
+      if (inflight !== undefined || t < nextAttemptAt) return Promise.reject(backoffError(cached, t));
+      return attempt();
+    }
+    if (t < cached.mandatoryAt || failures > 0) {
+      // Advisory window, or any window after a failure: the cached value at once, renewal in the
+      // background once the backoff step has passed.
+      if (inflight === undefined && t >= nextAttemptAt) renewInBackground();
+      return cached.promise;
+    }
+    // Mandatory window, the source not known to be failing: wait for the renewal. If it fails, the
+    // cached value is served only if it is still valid when the failure arrives.
+    return (inflight ?? attempt()).catch((error: unknown) => {
+      if (now() >= cached.expiresAt) throw error;
+      log.warn(`credchain: renewal of ${name} failed; serving credentials that expire ${cached.expiresAt === Infinity ? 'never' : `at ${new Date(cached.expiresAt).toISOString()}`}: ${messageOf(error)}`);
+      return cached.credentials;
+    });
   };
 
   const get = (): Promise<Credentials> => {
     const cached = entry;
-    if (!cached) return renew();
-    if (cached === trusted || cached.expiresAt === Infinity) return cached.promise;
+    if (cached === undefined) return inflight ?? attempt();
+    if (cached.refreshAt === Infinity) return cached.promise; // no expiration, no maxAgeMs
+    // The clock is read on every get: trusting an entry for longer (say, an event-loop turn) lets a
+    // caller that never yields to the macrotask queue see credentials past their expiration.
     const t = now();
-    if (t < cached.refreshAt) {
-      if (trustForTurn) {
-        trusted = cached;
-        setImmediate(endTrust).unref();
-      }
-      return cached.promise;
-    }
-    if (t >= cached.expiresAt) return renew();
-    if (t < cached.mandatoryAt) {
-      if (!inflight && t >= nextAttemptAt) renewInBackground();
-      return cached.promise;
-    }
-    // Mandatory window: wait for the renewal, unless one just failed and the cache is still good.
-    if (!inflight && t < nextAttemptAt) return cached.promise;
-    return renew().catch((error: unknown) => {
-      if (isExpired(cached.credentials, now())) throw error;
-      log.warn(`credchain: renewal of ${name} failed; serving credentials that expire at ${cached.credentials.expiration!.toISOString()}: ${messageOf(error)}`);
-      return cached.credentials;
-    });
+    if (t < cached.refreshAt) return cached.promise;
+    return slow(cached, t);
   };
 
   const result = named(name, get as RefreshingProvider);
   result.invalidate = () => {
     generation += 1;
     entry = undefined;
-    trusted = undefined;
     inflight = undefined;
+    inflightToken = undefined;
+    failures = 0;
     nextAttemptAt = 0;
+    lastError = undefined;
+    lastFailedStartedAt = -Infinity;
     invalidateProvider(provider);
   };
   result.status = (): RefreshingStatus => {
-    const renewing = inflight !== undefined;
-    const base = { renewing, ...(lastError !== undefined ? { lastError } : {}) };
+    const base = {
+      renewing: inflight !== undefined,
+      failures,
+      ...(lastError !== undefined ? { lastError: messageOf(lastError), nextAttemptAt } : {}),
+    };
     if (!entry) return { state: 'empty', ...base };
     const t = now();
     const state =
@@ -221,5 +325,6 @@ export function refreshing(provider: CredentialProvider, options: RefreshingOpti
     };
   };
   Object.defineProperty(result, INNER_PROVIDER, { value: provider, enumerable: false });
+  Object.defineProperty(result, SERVED_ATTEMPTS, { value: () => entry?.attempts, enumerable: false });
   return result;
 }

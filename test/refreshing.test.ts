@@ -198,24 +198,26 @@ describe('refreshing', () => {
     expect((await p()).accessKeyId).toBe('AKIDEXAMPLE0001');
   });
 
-  it('with the system clock reads it once per event-loop turn for a fresh entry, and again in the next turn', async () => {
-    const inner = mockProvider(() => creds(Date.now() + 60 * MIN));
+  it('with the system clock never returns expired credentials to a caller that never yields to the event loop (issue repro)', async () => {
+    // 1-second credentials; the caller awaits settled promises only, busy-waiting 5 ms between calls,
+    // so no macrotask (setImmediate, timers) runs for 1.5 s. Before the fix: 96 expired returns, 1 inner call.
+    const inner = mockProvider(() => creds(Date.now() + 1000));
     const p = refreshing(inner);
-    await p();
-    const spy = vi.spyOn(Date, 'now');
-    try {
-      await new Promise((r) => setImmediate(r));
-      for (let i = 0; i < 1000; i += 1) await p();
-      expect(spy.mock.calls.length).toBe(1);
-      await new Promise((r) => setImmediate(r));
-      await p();
-      expect(spy.mock.calls.length).toBe(2);
-      p.invalidate();
-      await p();
-      expect(inner.calls).toBe(2);
-    } finally {
-      spy.mockRestore();
+    let expiredReturns = 0;
+    let calls = 0;
+    const start = Date.now();
+    while (Date.now() - start < 1500) {
+      const c = await p();
+      calls += 1;
+      if (c.expiration!.getTime() <= Date.now()) expiredReturns += 1;
+      const until = Date.now() + 5;
+      while (Date.now() < until) {
+        // busy-wait: time passes, the event loop does not turn
+      }
     }
+    expect(calls).toBeGreaterThan(100);
+    expect(expiredReturns).toBe(0);
+    expect(inner.calls).toBeGreaterThanOrEqual(2);
   });
 
   it('rejects invalid options with a message naming the option', () => {

@@ -10,7 +10,7 @@ import { toProviderError, type StsCallSubject } from './sts-errors.js';
 import { dropSession, sessionKeyOf, sharedSession, type CachedSession } from './sts-session-cache.js';
 
 /** Tuning of the `refreshing()` wrapper every STS-backed provider comes in. */
-export type RefreshTuning = Pick<RefreshingOptions, 'advisoryWindowMs' | 'mandatoryWindowMs' | 'jitter' | 'random' | 'retryAfterFailureMs'>;
+export type RefreshTuning = Pick<RefreshingOptions, 'advisoryWindowMs' | 'mandatoryWindowMs' | 'jitter' | 'random' | 'retryAfterFailureMs' | 'maxRetryAfterFailureMs' | 'maxAgeMs'>;
 
 /** Options every STS-backed provider takes. */
 export interface StsProviderOptions {
