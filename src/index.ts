@@ -7,7 +7,7 @@ export type { Logger } from './logger.js';
 export type { Clock } from './clock.js';
 export { named, type InvalidatableProvider } from './provider.js';
 export { chain, NoCredentialsError, type ChainProvider } from './chain.js';
-export { refreshing, REFRESH_DEFAULTS, type RefreshingOptions, type RefreshingProvider, type RefreshingStatus } from './refreshing.js';
+export { refreshing, REFRESH_DEFAULTS, RenewalBackoffError, type RefreshingOptions, type RefreshingProvider, type RefreshingStatus } from './refreshing.js';
 export { explain, type Explanation } from './explain.js';
 export type { ProviderAttempt } from './trace.js';
 export { fromStatic, type StaticCredentialsInput } from './providers/static.js';
