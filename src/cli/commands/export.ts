@@ -1,4 +1,5 @@
 import type { Credentials } from '../../credentials.js';
+import { shortText, terminalSafe } from '../../errors.js';
 import { EXIT, UsageError, type Command } from '../context.js';
 import { parseArgs } from 'node:util';
 
@@ -43,9 +44,9 @@ export const exportCommand: Command = {
 
 Prints secrets on purpose: it is the one command meant to hand them over.`,
   async run(ctx, args) {
-    const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'env' } }, strict: true });
+    const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'env' } }, strict: true, allowPositionals: false });
     const format = values.format as Format;
-    if (!['env', 'json', 'process'].includes(format)) throw new UsageError(`unknown --format "${format}": use env, json or process`);
+    if (!['env', 'json', 'process'].includes(format)) throw new UsageError(`unknown --format "${terminalSafe(shortText(format, 100), { singleLine: true })}": use env, json or process`);
     const credentials = await ctx.provider()();
     ctx.stdout.write(formatCredentials(credentials, format));
     return EXIT.ok;
