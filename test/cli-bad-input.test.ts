@@ -133,6 +133,7 @@ describe('CLI conventions', () => {
     [['exec', '--', ''], 'credchain exec: exec needs a command after --, not an empty string'],
     [['exec', '--'], 'credchain exec: exec needs a command after --'],
     [['explain', `--${ESC}[2J`], 'credchain explain: unknown option "--?[2J"'],
+    [['export', `--${ESC}[2J`], 'credchain export: '], // Node's parseArgs message, quoting the flag
   ])('%j is a usage error (exit 2, the command’s usage)', async (args, message) => {
     const r = await cli(`usage ${args.join(' ')}`, args, KEYS);
     expect(r.code).toBe(2);
@@ -140,6 +141,13 @@ describe('CLI conventions', () => {
     expect(r.stderr).toContain(`credchain ${args[0]}`);
     expect(r.stderr).not.toMatch(CONTROL);
     expect(r.stdout).toBe('');
+  });
+
+  it('an unknown command with control characters is named neutralised', async () => {
+    const r = await cli('unknown command', [`x${ESC}]0;t\u0007`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('credchain: unknown command "x?]0;t?"');
+    expect(r.stderr).not.toMatch(CONTROL);
   });
 
   it('exec without -- still runs the command', async () => {
