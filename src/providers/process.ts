@@ -19,7 +19,10 @@ export interface FromProcessOptions {
   readonly profileName?: string;
   /**
    * Time allowed for the command. The AWS CLI and SDK JS v3 wait forever; a stuck helper would then
-   * hang every caller, so we stop it after the AWS SDK for Go v2's default.
+   * hang every caller, so we stop it after the AWS SDK for Go v2's default. At the timeout the call
+   * fails at once; the command's whole process group (what it started too) gets SIGTERM, then SIGKILL
+   * 2 s later or when this process exits. When stdin is a terminal the command stays in our process
+   * group (so it can prompt there) and only the program itself is stopped.
    * @default 60_000
    */
   readonly timeoutMs?: number;
