@@ -10,11 +10,16 @@ export class NoCredentialsError extends CredentialsNotFound {
     super(
       [
         'Could not find AWS credentials. Attempted:',
-        ...attempts.map((a) => `  - ${a.provider}: ${a.reason ?? a.outcome}`),
+        // Providers' messages start with their own name (`token-file: ...`): say it once.
+        ...attempts.map((a) => `  - ${a.provider}: ${withoutPrefix(a.reason ?? a.outcome, a.provider)}`),
       ].join('\n'),
       { providerName: 'chain' },
     );
   }
+}
+
+function withoutPrefix(reason: string, provider: string): string {
+  return reason.startsWith(`${provider}: `) ? reason.slice(provider.length + 2) : reason;
 }
 
 export interface ChainProvider extends CredentialProvider {

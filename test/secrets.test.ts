@@ -650,6 +650,15 @@ describe('files credchain writes', () => {
     const writers = sourceFiles(SRC)
       .filter((f) => !f.startsWith(path.join(SRC, 'testing') + path.sep))
       .flatMap((f) => fsWritersIn(readFileSync(f, 'utf8')).map((name) => `${path.relative(SRC, f)}: ${name}`));
-    expect(writers).toEqual(['cli/commands/demo.ts: mkdtempSync']);
+    // fs-read.ts is the one file reader: it opens read-only (checked below), never creates or writes.
+    expect(writers).toEqual(['cli/commands/demo.ts: mkdtempSync', 'fs-read.ts: open', 'fs-read.ts: openSync']);
+  });
+
+  it('the shared file reader opens read-only and non-blocking, nothing else', () => {
+    const source = readFileSync(path.join(SRC, 'fs-read.ts'), 'utf8');
+    expect(source).toContain('const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);');
+    expect(source).not.toMatch(/O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND/);
+    const opens = [...source.matchAll(/\bopen(?:Sync)?\(([^)]*)\)/g)].map((m) => m[1]);
+    expect(opens).toEqual(['path, OPEN_FLAGS', 'path, OPEN_FLAGS']);
   });
 });

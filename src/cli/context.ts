@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { CredentialProvider } from '../credentials.js';
 import type { Logger } from '../logger.js';
+import { shortText, terminalSafe } from '../errors.js';
 
 /** Exit codes: 0 ok, 1 no credentials (or the command failed), 2 usage. */
 export const EXIT = { ok: 0, noCredentials: 1, usage: 2 } as const;
@@ -36,4 +37,15 @@ export interface Command {
 /** A usage error: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/**
+ * For a command that takes no options or arguments: any left is a usage error (`explain --json`,
+ * `whoami extra`) instead of being silently ignored.
+ */
+export function expectNoArgs(args: readonly string[]): void {
+  const first = args[0];
+  if (first === undefined) return;
+  const shown = terminalSafe(shortText(first, 100), { singleLine: true });
+  throw new UsageError(first.startsWith('-') && first !== '-' ? `unknown option "${shown}"` : `unexpected argument "${shown}"`);
 }

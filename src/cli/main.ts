@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
-import { CredentialsError, isNotFound, messageOf } from '../errors.js';
+import { CredentialsError, isNotFound, messageOf, shortText, terminalSafe } from '../errors.js';
+import packageJson from '../../package.json' with { type: 'json' };
 import { NoCredentialsError } from '../chain.js';
 import { named } from '../provider.js';
 import { defaultChain } from '../default-chain.js';
@@ -32,6 +33,7 @@ Global flags:
   --region REGION  the region for STS calls
   --debug          log what the providers do to stderr (never a secret)
   -h, --help       show help; "credchain <command> --help" for a command
+  --version        print credchain's version
 
 Exit codes: 0 ok, 1 no credentials (or the command failed), 2 usage error.`;
 
@@ -52,9 +54,10 @@ function withStatus(provider: CredentialProvider, status: StatusLine): Credentia
 }
 
 /** Splits global flags (anywhere before the command's own `--`) from the command and its args. */
-function splitArgs(argv: string[]): { flags: GlobalFlags; help: boolean; command?: string; rest: string[] } {
+function splitArgs(argv: string[]): { flags: GlobalFlags; help: boolean; version: boolean; command?: string; rest: string[] } {
   const flags: GlobalFlags = { debug: false };
   let help = false;
+  let version = false;
   let command: string | undefined;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
@@ -70,18 +73,27 @@ function splitArgs(argv: string[]): { flags: GlobalFlags; help: boolean; command
       flags[name === '--profile' ? 'profile' : 'region'] = value;
     } else if (name === '--debug') flags.debug = true;
     else if ((name === '--help' || name === '-h') && command === undefined) help = true;
+    else if (name === '--version' && command === undefined) version = true;
     else if (command === undefined && !arg.startsWith('-')) command = arg;
     else rest.push(arg);
   }
-  return { flags, help, ...(command !== undefined ? { command } : {}), rest };
+  return { flags, help, version, ...(command !== undefined ? { command } : {}), rest };
+}
+
+/**
+ * Every message printed goes through here: text from files, the environment or a server (a profile
+ * name, an STS field, a Node error quoting an argument) never sends control characters to the terminal.
+ */
+function safe(text: string, singleLine = false): string {
+  return terminalSafe(text, { singleLine });
 }
 
 /** The links a failed chain tried, in `credchain explain`'s format (reason prefixes like `env: ` dropped). */
 function describeNotFound(error: unknown): string {
-  if (!(error instanceof NoCredentialsError)) return messageOf(error);
+  if (!(error instanceof NoCredentialsError)) return safe(messageOf(error));
   const lines = error.attempts.map((a) => {
     const reason = a.reason?.startsWith(`${a.provider}: `) ? a.reason.slice(a.provider.length + 2) : a.reason;
-    return `  ${a.outcome === 'skipped' ? 'skipped ' : 'FAILED  '} ${a.provider}${reason ? `: ${reason.replace(/\n/g, '\n      ')}` : ''}`;
+    return `  ${a.outcome === 'skipped' ? 'skipped ' : 'FAILED  '} ${a.provider}${reason ? `: ${safe(reason).replace(/\n/g, '\n      ')}` : ''}`;
   });
   return ['No credentials resolved.', ...lines].join('\n');
 }
@@ -94,17 +106,21 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
   try {
     split = splitArgs(argv);
   } catch (error) {
-    stderr.write(`credchain: ${messageOf(error)}\n\n${GLOBAL_HELP}\n`);
+    stderr.write(`credchain: ${safe(messageOf(error))}\n\n${GLOBAL_HELP}\n`);
     return EXIT.usage;
   }
-  const { flags, help, command: commandName, rest } = split;
+  const { flags, help, version, command: commandName, rest } = split;
   if (help && commandName === undefined) {
     stdout.write(`${GLOBAL_HELP}\n`);
     return EXIT.ok;
   }
+  if (version && commandName === undefined) {
+    stdout.write(`credchain ${packageJson.version}\n`);
+    return EXIT.ok;
+  }
   const command = COMMANDS.find((c) => c.name === commandName);
   if (!command) {
-    stderr.write(`${commandName === undefined ? 'credchain: no command given' : `credchain: unknown command "${commandName}"`}\n\n${GLOBAL_HELP}\n`);
+    stderr.write(`${commandName === undefined ? 'credchain: no command given' : `credchain: unknown command "${safe(shortText(commandName, 100), true)}"`}\n\n${GLOBAL_HELP}\n`);
     return EXIT.usage;
   }
   // Only the command's own options: after `--` come the arguments of the command exec runs.
@@ -150,7 +166,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     return await command.run(ctx, rest);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      stderr.write(`credchain ${command.name}: ${messageOf(error)}\n\n${command.usage}\n`);
+      stderr.write(`credchain ${command.name}: ${safe(messageOf(error))}\n\n${command.usage}\n`);
       return EXIT.usage;
     }
     if (isNotFound(error)) {
@@ -159,7 +175,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
       return EXIT.noCredentials;
     }
     const where = error instanceof CredentialsError && error.providerName ? ` (${error.providerName})` : '';
-    stderr.write(`credchain ${command.name}: ${messageOf(error)}${where}\n`);
+    stderr.write(`credchain ${command.name}: ${safe(messageOf(error))}${where}\n`);
     return EXIT.noCredentials;
   }
 }

@@ -1,4 +1,4 @@
-import { CredentialsError } from '../errors.js';
+import { CredentialsError, shortList, shortText } from '../errors.js';
 
 const PROVIDER = 'ini';
 
@@ -31,6 +31,11 @@ export class ConfigFileError extends CredentialsError {
   }
 }
 
+/** `profiles that exist: a, b, c, d, e and 199995 more`, or `no profiles are defined`: short on any input. */
+export function describeProfiles(names: readonly string[]): string {
+  return names.length ? `profiles that exist: ${shortList(names)}` : 'no profiles are defined';
+}
+
 /** The user named a profile (option or AWS_PROFILE) that neither file defines. */
 export class ProfileNotFoundError extends CredentialsError {
   override name = 'ProfileNotFoundError';
@@ -38,10 +43,7 @@ export class ProfileNotFoundError extends CredentialsError {
   readonly availableProfiles: readonly string[];
 
   constructor(profileName: string, availableProfiles: readonly string[], where: string) {
-    const known = availableProfiles.length
-      ? `profiles that exist: ${availableProfiles.join(', ')}`
-      : 'no profiles are defined';
-    super(`Profile \`${profileName}\` was not found in ${where} (${known}).`, { providerName: PROVIDER });
+    super(`Profile \`${shortText(profileName)}\` was not found in ${where} (${describeProfiles(availableProfiles)}).`, { providerName: PROVIDER });
     this.profileName = profileName;
     this.availableProfiles = availableProfiles;
   }

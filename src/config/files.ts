@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { FileReadError, MAX_CONFIG_FILE_BYTES, readFileSafeSync } from '../fs-read.js';
 import { ConfigFileError } from './errors.js';
 import { emptyRecord, mergeProfiles, parseSharedFile, parseSubProperties, type FileKind, type IgnoredProfileSection, type ParsedFile, type Sections } from './parse.js';
 
@@ -121,7 +122,8 @@ function errorCode(error: unknown): string | undefined {
 
 /**
  * Parses a file, or returns the cached parse when its mtime, size and inode are unchanged
- * (one `stat` per call). A missing file is empty; any other failure names the file.
+ * (one `stat` per call). A missing file is empty, and so is a character device that reads as empty
+ * (`/dev/null`); a FIFO, socket, other device, directory or a file over 32 MiB is an error naming the file.
  *
  * The file system calls are synchronous on purpose: these files are a few KB on a local disk,
  * where a sync `stat` takes ~3 µs and the async one ~45 µs of thread-pool round trips (a sync
@@ -132,13 +134,11 @@ function loadSharedFile(filePath: string, kind: FileKind): ParsedFile {
   const absolute = path.resolve(filePath);
   const key = `${kind}\0${absolute}`;
   counters.stats++;
-  let stamp: string;
+  let info;
   try {
-    const info = statSync(absolute);
-    if (!info.isFile()) throw new ConfigFileError(filePath, 'it is not a regular file', { code: 'EISDIR' });
-    stamp = `${info.mtimeMs}:${info.size}:${info.ino}`;
+    // stat never opens the file, so it cannot block on a FIFO; the read below re-checks the handle.
+    info = statSync(absolute);
   } catch (error) {
-    if (error instanceof ConfigFileError) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       fileCache.delete(key);
@@ -146,22 +146,37 @@ function loadSharedFile(filePath: string, kind: FileKind): ParsedFile {
     }
     throw new ConfigFileError(filePath, code ?? 'stat failed', { code, cause: error });
   }
-  const cached = fileCache.get(key);
-  if (cached && cached.stamp === stamp) return cached.parsed;
+  // A character device that reads as empty (`AWS_CONFIG_FILE=/dev/null`) is an empty file, as for
+  // the AWS CLI; anything else that is not a regular file is refused by the reader below.
+  if (info.isFile()) {
+    const cached = fileCache.get(key);
+    if (cached && cached.stamp === stampOf(info)) return cached.parsed;
+  }
 
-  let text: string;
+  let read;
   try {
     counters.reads++;
-    text = readFileSync(absolute, 'utf8');
+    read = readFileSafeSync(absolute, MAX_CONFIG_FILE_BYTES);
   } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOENT') return EMPTY_FILE[kind]; // removed between stat and read
-    throw new ConfigFileError(filePath, code ?? 'read failed', { code, cause: error });
+    const problem = error instanceof FileReadError ? error : undefined;
+    if (problem?.problem === 'missing') {
+      fileCache.delete(key);
+      return EMPTY_FILE[kind]; // removed between stat and read
+    }
+    throw new ConfigFileError(filePath, problem?.reason ?? 'read failed', { code: problem?.code, cause: error });
+  }
+  if (!read.stats.isFile()) {
+    fileCache.delete(key);
+    return EMPTY_FILE[kind];
   }
   counters.parses++;
-  const parsed = parseSharedFile(text, kind, filePath);
-  fileCache.set(key, { stamp, parsed });
+  const parsed = parseSharedFile(read.text, kind, filePath);
+  fileCache.set(key, { stamp: stampOf(read.stats), parsed });
   return parsed;
+}
+
+function stampOf(info: { mtimeMs: number; size: number; ino: number }): string {
+  return `${info.mtimeMs}:${info.size}:${info.ino}`;
 }
 
 /** What the file cache has done in this process: `stat` calls, file reads, parses, entries held. */

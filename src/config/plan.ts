@@ -1,6 +1,6 @@
 import { makeCredentials, type Credentials } from '../credentials.js';
 import { CredentialsNotFound } from '../errors.js';
-import { ProfileConfigError, ProfileCycleError, ProfileNotFoundError } from './errors.js';
+import { describeProfiles, ProfileConfigError, ProfileCycleError, ProfileNotFoundError } from './errors.js';
 import type { ProfileNameSource } from './files.js';
 import { CREDENTIAL_SOURCES, KEY, type CredentialSourceName } from './keys.js';
 import type { IgnoredProfileSection, Section, Sections } from './parse.js';
@@ -400,7 +400,7 @@ class Planner {
 
   private existing(): string {
     const names = Object.keys(this.input.profiles).sort();
-    return names.length ? `profiles that exist: ${names.join(', ')}` : 'no profiles are defined';
+    return describeProfiles(names);
   }
 }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { FileReadError, MAX_TOKEN_FILE_BYTES, readFileSafe } from '../fs-read.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Credentials } from '../credentials.js';
 import { CredentialsError, CredentialsNotFound } from '../errors.js';
@@ -96,9 +96,9 @@ async function authorizationToken(env: NodeJS.ProcessEnv): Promise<string | unde
   if (file !== undefined) {
     setting = `${CONTAINER_SETTINGS.tokenFileEnv} (${file})`;
     try {
-      token = (await readFile(file, 'utf8')).trim();
+      token = (await readFileSafe(file, MAX_TOKEN_FILE_BYTES)).text.trim();
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      const code = error instanceof FileReadError ? error.reason : 'unreadable';
       throw new CredentialsError(`${PROVIDER}: cannot read the authorization token file ${file} named by ${CONTAINER_SETTINGS.tokenFileEnv} (${code})`, {
         providerName: PROVIDER,
         cause: error,

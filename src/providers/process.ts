@@ -19,7 +19,10 @@ export interface FromProcessOptions {
   readonly profileName?: string;
   /**
    * Time allowed for the command. The AWS CLI and SDK JS v3 wait forever; a stuck helper would then
-   * hang every caller, so we stop it after the AWS SDK for Go v2's default.
+   * hang every caller, so we stop it after the AWS SDK for Go v2's default. At the timeout the call
+   * fails at once; the command's whole process group (what it started too) gets SIGTERM, then SIGKILL
+   * 2 s later or when this process exits. When stdin is a terminal the command stays in our process
+   * group (so it can prompt there) and only the program itself is stopped.
    * @default 60_000
    */
   readonly timeoutMs?: number;
@@ -151,13 +154,34 @@ function stderrExcerpt(stderr: string): string {
   return ` Its stderr: ${tail.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?')}`;
 }
 
+/**
+ * Process groups still to be killed if this process exits first: a helper that ignores SIGTERM must
+ * not outlive us holding credentials in memory, even when the exit comes before the grace period ends.
+ */
+const pendingKills = new Set<() => void>();
+let exitHookInstalled = false;
+function killOnExit(kill: () => void): () => void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const k of pendingKills) k();
+    });
+  }
+  pendingKills.add(kill);
+  return () => pendingKills.delete(kill);
+}
+
 async function run(
   argv: string[],
   options: { env: Readonly<Record<string, string | undefined>>; timeoutMs: number; maxOutputBytes: number },
   describe: string,
 ): Promise<RunResult> {
   // Loaded on first use: keeps node:child_process off the import path of the package root.
-  const { spawn } = await import('node:child_process');
+  const [{ spawn }, { isatty }] = await Promise.all([import('node:child_process'), import('node:tty')]);
+  // Its own process group (POSIX), so that stopping it stops what it started too (`sh -c "sleep 120"`).
+  // Not when stdin is a terminal: a helper may prompt there (MFA), and it must stay in the terminal's
+  // foreground group to read it and to get Ctrl-C; then only the program itself can be stopped.
+  const ownGroup = process.platform !== 'win32' && !isatty(0);
   return new Promise((resolve, reject) => {
     // stdin is inherited, as the AWS CLI does, so a helper can prompt on the terminal (e.g. for MFA).
     const child = spawn(argv[0]!, argv.slice(1), {
@@ -165,11 +189,13 @@ async function run(
       stdio: ['inherit', 'pipe', 'pipe'],
       env: options.env as NodeJS.ProcessEnv,
       windowsHide: true,
+      detached: ownGroup,
     });
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = '';
     let settled = false;
+    let stopped = false;
     const finish = (error: Error | undefined, result?: RunResult) => {
       if (settled) return;
       settled = true;
@@ -177,13 +203,31 @@ async function run(
       if (error) reject(error);
       else resolve(result!);
     };
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, name);
+        else if (child.exitCode === null && child.signalCode === null) child.kill(name);
+      } catch {
+        // ESRCH: the group is already gone.
+      }
+    };
     const stop = () => {
-      child.kill('SIGTERM');
-      // A helper that ignores SIGTERM must not outlive us holding credentials in memory.
+      if (stopped) return;
+      stopped = true;
+      signal('SIGTERM');
+      // Never wait on pipes a descendant may hold open, nor on a program that ignores SIGTERM: the
+      // caller has its answer now. What is left is killed after a grace period, or when we exit.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
+      const forget = killOnExit(() => signal('SIGKILL'));
+      // Background clean-up nobody awaits: it must not keep the process alive.
       setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        forget();
+        signal('SIGKILL');
       }, KILL_GRACE_MS).unref();
     };
+    // On the awaited path: this timer keeps the process alive until the command answers or is stopped.
     const timer = setTimeout(() => {
       stop();
       finish(

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { homeDirectory, type Env } from '../config/files.js';
 import { makeCredentials, type CredentialProvider, type Credentials } from '../credentials.js';
-import { CredentialsError, messageOf } from '../errors.js';
+import { CredentialsError } from '../errors.js';
+import { FileReadError, MAX_TOKEN_FILE_BYTES, readFileSafe } from '../fs-read.js';
 import { HttpRequestError, httpRequest } from '../http/request.js';
 import { named } from '../provider.js';
 import { SsoPortalError, SsoTokenError } from './sso-errors.js';
@@ -75,10 +75,10 @@ export function fromSso(options: FromSsoOptions): CredentialProvider {
     const fail = (problem: string, cause?: unknown) => new SsoTokenError(`The SSO token for ${of} ${problem}; ${login}.`, file, cause);
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = (await readFileSafe(file, MAX_TOKEN_FILE_BYTES)).text;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw fail(code === 'ENOENT' ? `was not found (no ${file})` : `could not be read from ${file} (${code ?? messageOf(error)})`, error);
+      const problem = error instanceof FileReadError ? error : undefined;
+      throw fail(problem?.problem === 'missing' ? `was not found (no ${file})` : `could not be read from ${file} (${problem?.reason ?? 'read failed'})`, error);
     }
     let cached: unknown;
     try {

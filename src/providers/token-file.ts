@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { systemClock } from '../clock.js';
 import { CredentialsError, CredentialsNotFound } from '../errors.js';
+import { FileReadError, MAX_TOKEN_FILE_BYTES, readFileSafe } from '../fs-read.js';
 import type { RefreshingProvider } from '../refreshing.js';
 import { optionError } from './sts-errors.js';
 import { defaultSessionName, sessionProvider, stsClientFor, type RefreshTuning, type StsProviderOptions, type StsSessionProvider } from './sts-provider.js';
@@ -67,12 +67,9 @@ export function fromTokenFile(options: TokenFileOptions = {}): StsSessionProvide
 async function readToken(path: string): Promise<string> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readFileSafe(path, MAX_TOKEN_FILE_BYTES)).text;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : `read failed (${code ?? 'unknown error'})`;
-    throw new WebIdentityTokenFileError(path, why, error);
+    throw new WebIdentityTokenFileError(path, error instanceof FileReadError ? error.reason : 'read failed', error);
   }
   // Surrounding whitespace (a trailing newline from `echo`) is never part of a JWT.
   const token = text.trim();

@@ -9,9 +9,10 @@ import { StsClient } from '../../sts/client.js';
 import { startImdsServer } from '../../testing/imds-server.js';
 import { startStsServer, STS_SERVER_DEFAULT_USER } from '../../testing/sts-server.js';
 import { maskAccessKeyId } from '../../credentials.js';
-import { EXIT, type Command } from '../context.js';
+import { EXIT, expectNoArgs, type Command } from '../context.js';
 
 const REGION = 'us-east-1';
+const CLEANUP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const ACCOUNT = '123456789012';
 
 const describe = (c: Credentials) =>
@@ -26,12 +27,21 @@ Starts the testing kit's local STS and instance metadata (IMDS) servers on loopb
 default chain (it reaches instance metadata) and a two-hop role chain on top of it, and prints what
 resolved, from which provider, with masked keys and expirations, and how many requests each server
 received. It ignores your AWS_* variables and ~/.aws files, so it shows the same on every machine.`,
-  async run(ctx) {
+  async run(ctx, args) {
+    expectNoArgs(args);
     const out = (line = '') => ctx.stdout.write(`${line}\n`);
     const home = mkdtempSync(join(tmpdir(), 'credchain-demo-'));
-    const sts = await startStsServer({ account: ACCOUNT });
+    // Ctrl-C, kill, a closed terminal: remove the temporary home, then end as that signal would have.
+    const onSignal = (signal: NodeJS.Signals) => {
+      rmSync(home, { recursive: true, force: true });
+      for (const s of CLEANUP_SIGNALS) process.off(s, onSignal);
+      process.kill(process.pid, signal);
+    };
+    for (const s of CLEANUP_SIGNALS) process.on(s, onSignal);
+    let sts: Awaited<ReturnType<typeof startStsServer>> | undefined;
     let imds: Awaited<ReturnType<typeof startImdsServer>> | undefined;
     try {
+      sts = await startStsServer({ account: ACCOUNT });
       // The instance role's credentials are a session the local STS issued, so it accepts them later.
       const bootstrap = new StsClient({ endpoint: sts.url, region: REGION, credentials: { ...STS_SERVER_DEFAULT_USER } });
       const session = (await bootstrap.getSessionToken({ durationSeconds: 21_600 })).credentials;
@@ -72,7 +82,8 @@ received. It ignores your AWS_* variables and ~/.aws files, so it shows the same
       out('Every key above is masked; no secret key or session token was printed.');
       return EXIT.ok;
     } finally {
-      await Promise.all([sts.close(), imds?.close()]);
+      for (const s of CLEANUP_SIGNALS) process.off(s, onSignal);
+      await Promise.all([sts?.close(), imds?.close()]);
       rmSync(home, { recursive: true, force: true });
     }
   },

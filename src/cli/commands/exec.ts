@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { shortText, terminalSafe } from '../../errors.js';
 import { UsageError, type Command } from '../context.js';
 
 /** Sent to one process (kill, a supervisor): passed on to the child. */
@@ -23,8 +24,12 @@ SIGTERM, SIGHUP and SIGUSR2 are forwarded, SIGINT and SIGQUIT too unless stdin i
 terminal already sends them to the command); credchain exits with the command's exit code (128 + n
 if signal n ended it).`,
   async run(ctx, args) {
+    if (args[0] !== undefined && args[0] !== '--' && args[0].startsWith('-')) {
+      throw new UsageError(`unknown option "${terminalSafe(shortText(args[0], 100), { singleLine: true })}" (the command goes after --)`);
+    }
     const argv = args[0] === '--' ? args.slice(1) : args;
     if (argv.length === 0) throw new UsageError('exec needs a command after --');
+    if (argv[0] === '') throw new UsageError('exec needs a command after --, not an empty string');
     const credentials = await ctx.provider()();
     const region = await ctx.region();
     const env: NodeJS.ProcessEnv = { ...ctx.env };
@@ -56,7 +61,7 @@ if signal n ended it).`,
         resolve(code);
       };
       child.on('error', (error: NodeJS.ErrnoException) => {
-        ctx.stderr.write(`credchain exec: cannot run "${argv[0]}": ${error.code ?? error.message}\n`);
+        ctx.stderr.write(`credchain exec: cannot run "${terminalSafe(argv[0]!, { singleLine: true })}": ${terminalSafe(error.code ?? error.message)}\n`);
         done(error.code === 'ENOENT' ? 127 : 126);
       });
       child.on('exit', (code, signal) => done(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));

@@ -1,5 +1,5 @@
 import type { Credentials } from '../../credentials.js';
-import { CredentialsError } from '../../errors.js';
+import { CredentialsError, shortText, terminalSafe } from '../../errors.js';
 import { EXIT, UsageError, type Command } from '../context.js';
 import { parseArgs } from 'node:util';
 
@@ -108,9 +108,9 @@ The shell formats set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKE
 AWS_CREDENTIAL_EXPIRATION and AWS_ACCOUNT_ID, each value quoted for that shell, and clear the ones the
 credentials lack (and the legacy AWS_SECURITY_TOKEN). Prints secrets on purpose: it is the one command meant to hand them over.`,
   async run(ctx, args) {
-    const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'env' } }, strict: true });
+    const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'env' } }, strict: true, allowPositionals: false });
     const format = values.format as Format;
-    if (!FORMATS.includes(format)) throw new UsageError(`unknown --format "${format}": use ${FORMATS.join(', ')}`);
+    if (!FORMATS.includes(format)) throw new UsageError(`unknown --format "${terminalSafe(shortText(format, 100), { singleLine: true })}": use ${FORMATS.join(', ')}`);
     const credentials = await ctx.provider()();
     ctx.stdout.write(formatCredentials(credentials, format));
     return EXIT.ok;
