@@ -1,6 +1,7 @@
 import { maskAccessKeyId, type CredentialProvider, type Credentials } from './credentials.js';
 import { isNotFound, messageOf } from './errors.js';
 import { providerNameOf } from './provider.js';
+import { extendedInfoOf, type ExtendedInfo } from './providers/metadata-stability.js';
 import { lastAttemptsOf, type ProviderAttempt } from './trace.js';
 
 export interface Explanation {
@@ -11,6 +12,8 @@ export interface Explanation {
   /** The access key id masked to its last 4 characters, e.g. `****MPLE`. */
   readonly accessKeyId?: string;
   readonly expiration?: Date;
+  /** Set while a metadata provider serves EXTENDED credentials (static stability: its source is down). */
+  readonly extended?: ExtendedInfo;
   /** A few readable lines; what `credchain explain` prints. */
   toString(): string;
 }
@@ -35,7 +38,9 @@ export async function explain(provider: CredentialProvider): Promise<Explanation
   const winner = credentials ? tried.find((a) => a.outcome === 'resolved')?.provider : undefined;
   const accessKeyId = credentials ? maskAccessKeyId(credentials.accessKeyId) : undefined;
   const expiration = credentials?.expiration;
+  const extended = credentials ? extendedInfoOf(provider, credentials) : undefined;
   return {
+    ...(extended ? { extended } : {}),
     ...(winner !== undefined ? { winner } : {}),
     tried,
     ...(accessKeyId !== undefined ? { accessKeyId } : {}),
@@ -48,7 +53,10 @@ export async function explain(provider: CredentialProvider): Promise<Explanation
       const head = winner
         ? `Credentials from ${winner} (access key ${accessKeyId}${expiration ? `, expires ${expiration.toISOString()}` : ', no expiration'})`
         : 'No credentials resolved.';
-      return [head, ...lines].join('\n');
+      const ext = extended
+        ? [`  ${extended.provider}: serving EXTENDED credentials since ${extended.since.toISOString()}; next attempt at ${extended.nextAttemptAt.toISOString()}`]
+        : [];
+      return [head, ...lines, ...ext].join('\n');
     },
   };
 }
