@@ -71,7 +71,7 @@ export function stabilityBackoffMs(failures: number, random: number): number {
 /**
  * Static stability, as the AWS SDKs do it for metadata credentials: once a fetch has succeeded, a
  * failed renewal or credentials that arrive already expired do not fail the caller. The last
- * credentials are EXTENDED: served at once, with `expiration` moved to the next attempt, while the
+ * credentials are EXTENDED: served at once, with `expiration` set to the next attempt, while the
  * source is retried in the background with exponential backoff and jitter (5-10 s, then doubling,
  * at most 5 minutes apart; at most 12 attempts a minute per source and process). Attempts are driven
  * by calls: a call at or after the next attempt time starts one and is served the extended
@@ -92,8 +92,9 @@ export function staticallyStable(fetch: StableFetch, options: StaticStabilityOpt
     const ext = extension!;
     const credentials = last!;
     const t = now();
-    const nextCheck = attempt !== undefined ? t + IN_FLIGHT_RECHECK_MS : Math.max(ext.nextAttemptAt, t + 1);
-    const expiration = new Date(Math.max(credentials.expiration?.getTime() ?? -Infinity, nextCheck));
+    // The next attempt time, even when the credentials' own expiration is later: a cache then asks
+    // again when the attempt is due, and so sees the first success within one backoff step.
+    const expiration = new Date(attempt !== undefined ? t + IN_FLIGHT_RECHECK_MS : Math.max(ext.nextAttemptAt, t + 1));
     const out = makeCredentials({ ...credentials, expiration });
     const info: ExtendedInfo = { provider: providerName, since: new Date(ext.since), nextAttemptAt: new Date(ext.nextAttemptAt) };
     Object.defineProperty(out, EXTENDED_MARK, { value: info, enumerable: false });

@@ -144,13 +144,15 @@ describe('static stability', () => {
     expect(server.count()).toBe(attemptsAt.length); // one request per background attempt
   });
 
-  it('keeps the later original expiration when renewal fails early', async () => {
+  it('a renewal that fails early: still-valid credentials are served expiring at the next attempt (sooner), so a cache asks again then', async () => {
     const { clock, server, provider } = await setup({ credentialsLifetimeSeconds: 3600 });
     const first = await provider();
     clock.advance(40 * MINUTE);
     server.addFault({ garbage: true, times: Infinity });
     const held = await provider();
-    expect(held.expiration?.getTime()).toBe(first.expiration?.getTime());
+    expect(held.accessKeyId).toBe(first.accessKeyId);
+    expect(held.expiration?.getTime()).toBe(clock.now() + 5 * SECOND);
+    expect(held.expiration!.getTime()).toBeLessThan(first.expiration!.getTime());
   });
 
   it('IMDS down altogether (connection refused) after a success: still served', async () => {
