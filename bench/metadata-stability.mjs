@@ -19,8 +19,7 @@ export async function benchMetadataStability({ downFromS = 40, upAtS = 55, runS 
   try {
     const imds = fromInstanceMetadata({ endpoint: server.endpoint, env: {}, now: clock.now, retryDelayMs: 0, timeoutMs: 200 });
     const cache = refreshing(imds, { now: clock.now });
-    // The package root's provider loads lazily; its status() lives on the provider it built.
-    const stability = () => imds[Symbol.for('credchain.innerProvider')]?.status?.();
+    const stability = () => imds.status?.(); // absent before this change (CREDCHAIN_DIST of an older build)
     let firstKey;
     let extendedAfterUp = 0;
     let extendedAfterStep = 0;

@@ -291,11 +291,33 @@ describe('container metadata: the same static stability', () => {
     server.resetLog();
     await provider();
     expect(server.count()).toBe(0);
+    clock.advance(5 * SECOND); // the next attempt, still failing: one request, no retry
+    expect((await provider()).accessKeyId).toBe(first.accessKeyId);
+    await settle(() => provider.status().attempting);
+    expect(server.count()).toBe(1);
+    expect(provider.status()).toMatchObject({ extended: true, failures: 2 });
     server.clearFaults();
-    clock.advance(5 * SECOND);
+    server.resetLog();
+    clock.set(provider.status().nextAttemptAt!);
     expect((await provider()).accessKeyId).toBe(first.accessKeyId);
     await settle(() => provider.status().attempting);
     expect((await provider()).accessKeyId).toBe('ASIACONT00000002');
     expect(server.count()).toBe(1);
+  });
+});
+
+describe('the package root', () => {
+  it("fromInstanceMetadata() from the package root (lazy) has status() too", async () => {
+    const { fromInstanceMetadata: rootFromInstanceMetadata } = await import('../../src/index.js');
+    const clock = createFakeClock();
+    const server = await startImdsServer({ now: clock.now, credentialsLifetimeSeconds: 60 });
+    servers.push(server);
+    const provider = rootFromInstanceMetadata({ endpoint: server.endpoint, env: {}, now: clock.now, random: () => 0, retryDelayMs: 0 });
+    expect(provider.status()).toEqual({ extended: false, attempting: false, failures: 0 });
+    await provider();
+    server.addFault({ status: 500, times: Infinity });
+    clock.advance(2 * MINUTE);
+    await provider();
+    expect(provider.status()).toMatchObject({ extended: true, since: new Date(clock.now()) });
   });
 });
