@@ -18,6 +18,7 @@ const sections = [
   ['sts client', benchSts],
   ['sts role chain', benchRoleChain],
   ['instance and container metadata', benchMetadata],
+  ['metadata static stability', async () => (await import('./metadata-stability.mjs')).benchMetadataStability()],
   ['install footprint', benchFootprint],
 ];
 

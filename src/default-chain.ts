@@ -69,13 +69,15 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
       : {}),
   };
   // STS calls of the profile and token-file links: region from the option, else the usual chain (env,
-  // profile) with the instance's region from IMDS as its last link, as the region chain asks.
+  // profile) with the instance's region from IMDS as its last link, asked only where IMDS already
+  // answered in this process (off EC2 a fresh process would wait out the metadata timeout): else
+  // us-east-1 and the global endpoint, as the AWS CLI does.
   const sts = {
     ...options.sts,
     env,
     ...(region ? { region } : {}),
     instanceRegion: async () =>
-      (await loadHeavy()).regionFromInstanceMetadata({ ...imdsForProfiles, ...common, maxRetries: 0 }),
+      (await loadHeavy()).regionFromInstanceMetadata({ ...imdsForProfiles, ...common, maxRetries: 0, onlyIfOnEc2: true }),
   };
   const links: CredentialProvider[] = [];
   if (options.profile === undefined) links.push(fromEnv({ env }));

@@ -1,6 +1,7 @@
 import { maskAccessKeyId, type CredentialProvider, type Credentials } from './credentials.js';
 import { isNotFound, messageOf } from './errors.js';
 import { providerNameOf } from './provider.js';
+import { extendedInfoOf, type ExtendedInfo } from './providers/metadata-stability.js';
 import { INNER_PROVIDER, lastAttemptsOf, type ProviderAttempt } from './trace.js';
 
 export interface Explanation {
@@ -13,6 +14,8 @@ export interface Explanation {
   readonly expiration?: Date;
   /** Set when the credentials came from a cache whose last renewal failed: that renewal's error. */
   readonly renewalError?: string;
+  /** Set while a metadata provider serves EXTENDED credentials (static stability: its source is down). */
+  readonly extended?: ExtendedInfo;
   /** A few readable lines; what `credchain explain` prints. */
   toString(): string;
 }
@@ -42,7 +45,9 @@ export async function explain(provider: CredentialProvider): Promise<Explanation
   const winner = credentials ? tried.find((a) => a.outcome === 'resolved')?.provider : undefined;
   const accessKeyId = credentials ? maskAccessKeyId(credentials.accessKeyId) : undefined;
   const expiration = credentials?.expiration;
+  const extended = credentials ? extendedInfoOf(provider, credentials) : undefined;
   return {
+    ...(extended ? { extended } : {}),
     ...(winner !== undefined ? { winner } : {}),
     tried,
     ...(accessKeyId !== undefined ? { accessKeyId } : {}),
@@ -59,7 +64,10 @@ export async function explain(provider: CredentialProvider): Promise<Explanation
       const renewal = served?.lastError
         ? [`The last renewal failed; these cached credentials are served until they expire: ${served.lastError.replace(/\n/g, '\n      ')}`]
         : [];
-      return [head, ...lines, ...renewal].join('\n');
+      const ext = extended
+        ? [`  ${extended.provider}: serving EXTENDED credentials since ${extended.since.toISOString()}; next attempt at ${extended.nextAttemptAt.toISOString()}`]
+        : [];
+      return [head, ...lines, ...renewal, ...ext].join('\n');
     },
   };
 }

@@ -44,6 +44,7 @@ export type { FromProcessOptions } from './providers/process.js';
 export { ProcessCredentialsError, type ProcessFailure } from './providers/process-errors.js';
 export { MetadataResponseError, MetadataConfigError, type MetadataResponseErrorOptions } from './providers/metadata-errors.js';
 export type { MetadataHttpOptions } from './providers/metadata-http.js';
+export type { StaticStabilityStatus } from './providers/metadata-stability.js';
 export type { ProfileSettings, ProfileSettingsSource } from './providers/metadata-endpoint.js';
 export { forgetAbsentMetadataEndpoints } from './providers/metadata-off-host.js';
 export type { SharedConfig, SharedConfigOptions, Env, ConfigLocations, ProfileNameSource, ServicesSections } from './config/files.js';

@@ -7,10 +7,21 @@ import type { FromProcessOptions } from './providers/process.js';
 import type { SharedConfig, SharedConfigOptions } from './config/files.js';
 import type { FromIniOptions } from './providers/ini.js';
 import type { FromSsoOptions } from './providers/sso.js';
+import type { StaticStabilityStatus } from './providers/metadata-stability.js';
+import { INNER_PROVIDER } from './trace.js';
+
+type MetadataProvider = InvalidatableProvider & { status(): StaticStabilityStatus };
+/** `status()` of the provider the lazy one built (not extended before the first call). */
+function withStabilityStatus(provider: InvalidatableProvider): MetadataProvider {
+  const out = provider as MetadataProvider;
+  out.status = () =>
+    (out as unknown as Record<symbol, Partial<MetadataProvider> | undefined>)[INNER_PROVIDER]?.status?.() ?? { extended: false, attempting: false, failures: 0 };
+  return out;
+}
 
 /** EC2 instance role credentials from IMDS (IMDSv2, v1 fallback, static stability). See `InstanceMetadataOptions`. */
-export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): InvalidatableProvider {
-  return lazyProvider('instance-metadata', async () => (await loadHeavy()).fromInstanceMetadata(options));
+export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): MetadataProvider {
+  return withStabilityStatus(lazyProvider('instance-metadata', async () => (await loadHeavy()).fromInstanceMetadata(options)));
 }
 
 /** The instance's region from IMDS; `undefined` off EC2, when disabled, or when the path is missing. */
@@ -19,8 +30,8 @@ export async function regionFromInstanceMetadata(options: InstanceMetadataOption
 }
 
 /** ECS task role / EKS Pod Identity credentials from the container endpoint. See `ContainerMetadataOptions`. */
-export function fromContainerMetadata(options: ContainerMetadataOptions = {}): InvalidatableProvider {
-  return lazyProvider('container-metadata', async () => (await loadHeavy()).fromContainerMetadata(options));
+export function fromContainerMetadata(options: ContainerMetadataOptions = {}): MetadataProvider {
+  return withStabilityStatus(lazyProvider('container-metadata', async () => (await loadHeavy()).fromContainerMetadata(options)));
 }
 
 /** Credentials printed by a `credential_process` command (Version 1 JSON), run without a shell. */

@@ -16,7 +16,7 @@ import {
   type MetadataHttpOptions,
 } from './metadata-http.js';
 import { parseCredentialsAnswer } from './metadata-response.js';
-import { staticallyStable } from './metadata-stability.js';
+import { exposeStability, staticallyStable, type StaticStabilityStatus } from './metadata-stability.js';
 
 const PROVIDER = 'container-metadata';
 
@@ -121,12 +121,13 @@ async function authorizationToken(env: NodeJS.ProcessEnv): Promise<string | unde
  * `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN`). Not-found when
  * neither URI is set. Defaults: 1 s per request, 1 retry; static stability as for instance metadata.
  */
-export function fromContainerMetadata(options: ContainerMetadataOptions = {}): InvalidatableProvider {
+export function fromContainerMetadata(options: ContainerMetadataOptions = {}): InvalidatableProvider & { status(): StaticStabilityStatus } {
   const http = metadataHttpSettings(PROVIDER, options);
   const relativeUriEndpoint = options.relativeUriEndpoint ?? ECS_CONTAINER_ENDPOINT;
   parseUrl(relativeUriEndpoint, 'relativeUriEndpoint');
 
-  const fetch = async (): Promise<Credentials> => {
+  let lastUrl: string | undefined;
+  const fetch = async ({ background }: { readonly background: boolean }): Promise<Credentials> => {
     const env = options.env ?? process.env;
     const target = containerCredentialsUrl(env, relativeUriEndpoint);
     if (target === undefined) {
@@ -136,8 +137,11 @@ export function fromContainerMetadata(options: ContainerMetadataOptions = {}): I
     }
     const token = await authorizationToken(env);
     const call: MetadataCall = { method: 'GET', url: target.url, headers: token === undefined ? {} : { authorization: token } };
-    const res = await withMetadataRetries(http, async () => {
-      const r = await sendMetadataRequest(http, call);
+    lastUrl = target.url.origin + target.url.pathname;
+    // Nobody awaits a background attempt: no retry (and so no timer); the backoff spaces them.
+    const attemptHttp = background ? { ...http, maxRetries: 0 } : http;
+    const res = await withMetadataRetries(attemptHttp, async () => {
+      const r = await sendMetadataRequest(attemptHttp, call);
       if (r.status >= 500 || r.status === 429) throw unexpectedStatus(http, call, r.status);
       return r;
     });
@@ -153,10 +157,11 @@ export function fromContainerMetadata(options: ContainerMetadataOptions = {}): I
     now: options.now ?? systemClock,
     random: options.random ?? Math.random,
     logger: toFullLogger(options.logger),
+    sourceKey: () => (lastUrl === undefined ? undefined : `${PROVIDER} ${lastUrl}`),
   });
   const provider = named(PROVIDER, () => stable()) as InvalidatableProvider;
   provider.invalidate = () => stable.invalidate();
-  return provider;
+  return exposeStability(provider, stable);
 }
 
 function parseUrl(text: string, setting: string): URL {

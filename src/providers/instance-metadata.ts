@@ -24,9 +24,9 @@ import {
   type MetadataHttpOptions,
   type MetadataHttpSettings,
 } from './metadata-http.js';
-import { isKnownAbsent, meansNoMetadataService, rememberAbsent } from './metadata-off-host.js';
+import { hasAnswered, isKnownAbsent, meansNoMetadataService, rememberAbsent, rememberAnswered } from './metadata-off-host.js';
 import { parseCredentialsAnswer } from './metadata-response.js';
-import { staticallyStable } from './metadata-stability.js';
+import { exposeStability, staticallyStable, type StaticStabilityStatus } from './metadata-stability.js';
 
 const PROVIDER = 'instance-metadata';
 const TOKEN_PATH = '/latest/api/token';
@@ -67,6 +67,9 @@ export function isImdsDisabled(env: NodeJS.ProcessEnv): boolean {
   return settingValue(env, IMDS_SETTINGS.disabledEnv)?.toLowerCase() === 'true';
 }
 
+/** Internal: a first-contact token PUT timed out and IMDSv1 is allowed (not retried; fetchToken falls back). */
+class SilentTokenPut extends Error {}
+
 interface ClientSettings {
   readonly http: MetadataHttpSettings;
   readonly endpoint: string;
@@ -88,33 +91,41 @@ class ImdsClient {
   private tokenInFlight: Promise<string | undefined> | undefined;
   private v1Mode = false;
   private answered = false;
+  /** When a first-contact token PUT that got no answer was sent (performance.now), until something answers. */
+  private silentPutAtMs: number | undefined;
   private roleName: string | undefined;
 
   constructor(private readonly settings: ClientSettings) {}
 
-  async credentials(): Promise<Credentials> {
+  /** The endpoint this client talks to. */
+  get endpoint(): string {
+    return this.settings.endpoint;
+  }
+
+  /** `http` defaults to the configured settings; background attempts pass ones with no retry. */
+  async credentials(http: MetadataHttpSettings = this.settings.http): Promise<Credentials> {
     const remembered = this.roleName !== undefined;
-    let role = this.roleName ?? (await this.fetchRoleName());
+    let role = this.roleName ?? (await this.fetchRoleName(http));
     let call = this.call('GET', ROLE_LIST_PATH + encodeURIComponent(role));
-    let res = await this.get(call);
+    let res = await this.get(call, http);
     if (res.status === 404 && remembered) {
       // The instance profile may have changed: ask for the role name again, once.
       this.roleName = undefined;
-      role = await this.fetchRoleName();
+      role = await this.fetchRoleName(http);
       call = this.call('GET', ROLE_LIST_PATH + encodeURIComponent(role));
-      res = await this.get(call);
+      res = await this.get(call, http);
     }
     if (res.status === 404) {
       this.roleName = undefined;
       throw new CredentialsNotFound(`${PROVIDER}: IMDS lists role ${role} but has no credentials for it (404)`, { providerName: PROVIDER });
     }
-    if (res.status !== 200) throw unexpectedStatus(this.settings.http, call, res.status);
+    if (res.status !== 200) throw unexpectedStatus(http, call, res.status);
     return parseCredentialsAnswer({ providerName: PROVIDER, request: describeCall(call), status: res.status, body: res.body });
   }
 
   async region(): Promise<string | undefined> {
     const call = this.call('GET', REGION_PATH);
-    const res = await this.get(call);
+    const res = await this.get(call, this.settings.http);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw unexpectedStatus(this.settings.http, call, res.status);
     const region = res.body.trim();
@@ -128,13 +139,13 @@ class ImdsClient {
     return region;
   }
 
-  private async fetchRoleName(): Promise<string> {
+  private async fetchRoleName(http: MetadataHttpSettings): Promise<string> {
     const call = this.call('GET', ROLE_LIST_PATH);
-    const res = await this.get(call);
+    const res = await this.get(call, http);
     if (res.status === 404) {
       throw new CredentialsNotFound(`${PROVIDER}: this instance has no IAM role (instance profile) attached`, { providerName: PROVIDER });
     }
-    if (res.status !== 200) throw unexpectedStatus(this.settings.http, call, res.status);
+    if (res.status !== 200) throw unexpectedStatus(http, call, res.status);
     const role = res.body.split('\n')[0]?.trim() ?? '';
     if (role === '') {
       throw new CredentialsNotFound(`${PROVIDER}: this instance has no IAM role (instance profile) attached`, { providerName: PROVIDER });
@@ -151,43 +162,70 @@ class ImdsClient {
   }
 
   /** A GET with the session token; a 401 means the token went stale, so one new token and one more try. */
-  private async get(call: MetadataCall): Promise<HttpResponse> {
-    let res = await this.getOnce(call, await this.currentToken());
+  private async get(call: MetadataCall, http: MetadataHttpSettings): Promise<HttpResponse> {
+    let res = await this.getOnce(call, await this.currentToken(http), http);
     if (res.status === 401) {
       this.token = undefined;
       this.v1Mode = false; // an instance that now requires IMDSv2 refuses token-less requests with 401
-      res = await this.getOnce(call, await this.currentToken());
+      res = await this.getOnce(call, await this.currentToken(http), http);
     }
     return res;
   }
 
-  private getOnce(call: MetadataCall, token: string | undefined): Promise<HttpResponse> {
+  private getOnce(call: MetadataCall, token: string | undefined, http: MetadataHttpSettings): Promise<HttpResponse> {
     const headers: Record<string, string> = token === undefined ? {} : { [TOKEN_HEADER]: token };
     const withToken: MetadataCall = { ...call, headers };
-    return withMetadataRetries(this.settings.http, async () => {
-      const res = await this.send(withToken);
-      if (res.status >= 500 || res.status === 429) throw unexpectedStatus(this.settings.http, call, res.status);
+    return withMetadataRetries(http, async () => {
+      const res = await this.send(withToken, this.fallbackHttp(http));
+      if (res.status >= 500 || res.status === 429) throw unexpectedStatus(http, call, res.status);
       return res;
     });
   }
 
-  private currentToken(): Promise<string | undefined> {
+  /**
+   * After a first-contact token PUT that got no answer, the IMDSv1 GET that follows gets what is left
+   * of two request timeouts, so a process off EC2 (where nothing answers at all) learns it within 2 s.
+   */
+  private fallbackHttp(http: MetadataHttpSettings): MetadataHttpSettings {
+    if (this.answered || this.silentPutAtMs === undefined) return http;
+    const leftMs = 2 * http.timeoutMs - (performance.now() - this.silentPutAtMs);
+    return { ...http, timeoutMs: Math.max(1, Math.min(http.timeoutMs, Math.floor(leftMs))) };
+  }
+
+  private currentToken(http: MetadataHttpSettings): Promise<string | undefined> {
     if (this.v1Mode) return Promise.resolve(undefined);
     if (this.token !== undefined && this.settings.now() < this.token.renewAtMs) return Promise.resolve(this.token.value);
-    this.tokenInFlight ??= this.fetchToken().finally(() => {
+    this.tokenInFlight ??= this.fetchToken(http).finally(() => {
       this.tokenInFlight = undefined;
     });
     return this.tokenInFlight;
   }
 
-  private async fetchToken(): Promise<string | undefined> {
-    const { http, tokenTtlSeconds, now, logger } = this.settings;
+  private async fetchToken(http: MetadataHttpSettings): Promise<string | undefined> {
+    const { tokenTtlSeconds, now, logger } = this.settings;
     const call = this.call('PUT', TOKEN_PATH, { [TOKEN_TTL_HEADER]: String(tokenTtlSeconds) });
-    const res = await withMetadataRetries(http, async () => {
-      const r = await this.send(call);
-      if (r.status >= 500 || r.status === 429) throw unexpectedStatus(http, call, r.status);
-      return r;
-    });
+    const firstContact = !this.answered;
+    const startedAtMs = performance.now();
+    let res: HttpResponse;
+    try {
+      res = await withMetadataRetries(http, async () => {
+        const r = await this.send(call, http, { tokenPut: true });
+        if (r.status >= 500 || r.status === 429) throw unexpectedStatus(http, call, r.status);
+        return r;
+      });
+    } catch (error) {
+      if (!(error instanceof SilentTokenPut)) throw error;
+      // On EC2 with a hop limit of 1 (a container without host networking) the PUT's answer never
+      // arrives while a plain GET works: fall back to IMDSv1, as botocore and the JS SDK do. If the
+      // GET finds nothing either, the endpoint is remembered as absent (off EC2).
+      logger.debug(
+        `${PROVIDER}: ${describeCall(call)} got no answer within ${http.timeoutMs} ms; trying IMDSv1 (no token), as on EC2 ` +
+          'with a metadata hop limit of 1 (a container without host networking)',
+      );
+      if (firstContact) this.silentPutAtMs = startedAtMs;
+      this.v1Mode = true;
+      return undefined;
+    }
     if (res.status === 403 || res.status === 404 || res.status === 405) {
       const { v1DisabledBy } = this.settings;
       if (v1DisabledBy !== undefined) {
@@ -221,9 +259,13 @@ class ImdsClient {
     return value;
   }
 
-  /** Sends one request; a first contact that finds nothing marks the endpoint absent process-wide. */
-  private async send(call: MetadataCall): Promise<HttpResponse> {
-    const { endpoint, now, offEc2MemoryMs, http, logger } = this.settings;
+  /**
+   * Sends one request; a first contact that finds nothing marks the endpoint absent process-wide. A
+   * first-contact token PUT that times out is not yet "absent" when IMDSv1 is allowed: the caller
+   * tries a token-less GET (see fetchToken).
+   */
+  private async send(call: MetadataCall, http: MetadataHttpSettings, { tokenPut = false } = {}): Promise<HttpResponse> {
+    const { endpoint, now, offEc2MemoryMs, logger, v1DisabledBy } = this.settings;
     if (!this.answered && isKnownAbsent(endpoint, now())) {
       throw new CredentialsNotFound(`${PROVIDER}: no instance metadata service answered at ${endpoint} recently (not on EC2?)`, {
         providerName: PROVIDER,
@@ -232,13 +274,23 @@ class ImdsClient {
     try {
       const res = await sendMetadataRequest(http, call);
       this.answered = true;
+      this.silentPutAtMs = undefined;
+      rememberAnswered(endpoint);
       return res;
     } catch (error) {
       const failure = transportFailureOf(error);
       if (failure !== undefined && !this.answered && meansNoMetadataService(failure)) {
+        if (tokenPut && failure.kind === 'timeout' && v1DisabledBy === undefined) throw new SilentTokenPut();
         rememberAbsent(endpoint, now() + offEc2MemoryMs);
+        this.v1Mode = false;
+        this.silentPutAtMs = undefined;
         logger.debug(`${PROVIDER}: nothing answered at ${endpoint}; treating this process as off EC2 for ${offEc2MemoryMs} ms`);
-        throw new CredentialsNotFound(`${PROVIDER}: no instance metadata service at ${endpoint} (${failure.message}); not on EC2?`, {
+        const hint =
+          tokenPut && failure.kind === 'timeout'
+            ? `; not on EC2? (in a container on EC2 with a metadata hop limit of 1 the token answer is dropped, and ` +
+              `the IMDSv1 fallback is disabled by ${v1DisabledBy}: raise the hop limit to 2)`
+            : '; not on EC2?';
+        throw new CredentialsNotFound(`${PROVIDER}: no instance metadata service at ${endpoint} (${failure.message})${hint}`, {
           providerName: PROVIDER,
           cause: error,
         });
@@ -253,7 +305,7 @@ class ImdsClient {
 }
 
 /** Validates the options and returns a function that builds the client on first use (profile read once). */
-function clientFactory(options: InstanceMetadataOptions): { env: NodeJS.ProcessEnv; get: () => Promise<ImdsClient> } {
+function clientFactory(options: InstanceMetadataOptions): { env: NodeJS.ProcessEnv; http: MetadataHttpSettings; get: () => Promise<ImdsClient> } {
   const http = metadataHttpSettings(PROVIDER, options);
   const tokenTtlSeconds = options.tokenTtlSeconds ?? MAX_TOKEN_TTL_SECONDS;
   if (!Number.isInteger(tokenTtlSeconds) || tokenTtlSeconds < 1 || tokenTtlSeconds > MAX_TOKEN_TTL_SECONDS) {
@@ -287,6 +339,7 @@ function clientFactory(options: InstanceMetadataOptions): { env: NodeJS.ProcessE
   };
   return {
     env,
+    http,
     get: () => {
       // A failed build (unreadable profile, bad endpoint) is not cached: the next call reports it afresh.
       client ??= build().catch((error: unknown) => {
@@ -298,39 +351,73 @@ function clientFactory(options: InstanceMetadataOptions): { env: NodeJS.ProcessE
   };
 }
 
+/** A metadata provider: `invalidate()` plus `status()`, which says whether credentials are extended and since when. */
+export interface MetadataProvider extends InvalidatableProvider {
+  status(): StaticStabilityStatus;
+}
+
+/** The internal option of the region lookup `defaultChain` wires for STS (see regionFromInstanceMetadata). */
+export interface InstanceRegionOptions extends InstanceMetadataOptions {
+  /**
+   * Ask IMDS only when this process already has evidence that it runs on EC2 (IMDS answered earlier
+   * at the same endpoint); otherwise resolve `undefined` at once, with a debug line. @default false
+   */
+  readonly onlyIfOnEc2?: boolean;
+}
+
 /**
  * Credentials of the EC2 instance's IAM role from the instance metadata service (IMDSv2 with a
- * session token, IMDSv1 when the token call answers 403/404/405 and the fallback is allowed).
+ * session token; IMDSv1 when the token call answers 403/404/405, or gets no answer while a GET does,
+ * as in a container on EC2 with a hop limit of 1, and the fallback is allowed).
  * A renewal after the first costs one request. Not-found when `AWS_EC2_METADATA_DISABLED=true`, when
  * no role is attached, or off EC2 (remembered process-wide for `offEc2MemoryMs`). After one success,
- * failed renewals and already-expired answers keep serving the last credentials (static stability).
+ * failed renewals and already-expired answers serve the last credentials EXTENDED (static stability)
+ * while IMDS is retried in the background with backoff; `status()` tells.
  * Defaults: 1 s per request, 1 retry.
  */
-export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): InvalidatableProvider {
+export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): MetadataProvider {
   const factory = clientFactory(options);
+  let endpoint: string | undefined;
   const stable = staticallyStable(
-    async () => {
+    async ({ background }) => {
       if (isImdsDisabled(factory.env)) {
         throw new CredentialsNotFound(`${PROVIDER}: disabled by ${IMDS_SETTINGS.disabledEnv}=true`, { providerName: PROVIDER });
       }
-      return (await factory.get()).credentials();
+      const client = await factory.get();
+      endpoint = client.endpoint;
+      // Nobody awaits a background attempt: no retry (and so no timer); the backoff spaces them.
+      return client.credentials(background ? { ...factory.http, maxRetries: 0 } : factory.http);
     },
-    { providerName: PROVIDER, now: options.now ?? systemClock, random: options.random ?? Math.random, logger: toFullLogger(options.logger) },
+    {
+      providerName: PROVIDER,
+      now: options.now ?? systemClock,
+      random: options.random ?? Math.random,
+      logger: toFullLogger(options.logger),
+      sourceKey: () => (endpoint === undefined ? undefined : `${PROVIDER} ${endpoint}`),
+    },
   );
-  const provider = named(PROVIDER, () => stable()) as InvalidatableProvider;
+  const provider = named(PROVIDER, () => stable()) as MetadataProvider;
   provider.invalidate = () => stable.invalidate();
-  return provider;
+  return exposeStability(provider, stable);
 }
 
 /**
  * The instance's region from `/latest/meta-data/placement/region`, the last link of the region chain.
  * `undefined` when IMDS is disabled, off EC2 or the path is missing; a real error when IMDS answers badly.
  */
-export async function regionFromInstanceMetadata(options: InstanceMetadataOptions = {}): Promise<string | undefined> {
+export async function regionFromInstanceMetadata(options: InstanceRegionOptions = {}): Promise<string | undefined> {
   const factory = clientFactory(options);
   if (isImdsDisabled(factory.env)) return undefined;
   try {
-    return await (await factory.get()).region();
+    const client = await factory.get();
+    if (options.onlyIfOnEc2 && !hasAnswered(client.endpoint)) {
+      toFullLogger(options.logger).debug(
+        `${PROVIDER}: not asking ${client.endpoint} for the region: nothing shows this process runs on EC2 ` +
+          '(instance metadata has not answered here); set AWS_REGION or the profile\'s region to pick one',
+      );
+      return undefined;
+    }
+    return await client.region();
   } catch (error) {
     if (error instanceof CredentialsNotFound) return undefined;
     throw error;

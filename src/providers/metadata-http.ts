@@ -105,7 +105,9 @@ export async function withMetadataRetries<T>(settings: MetadataHttpSettings, att
     minTimeout: settings.retryDelayMs,
     factor: 2,
     randomize: true,
-    unref: true,
+    // Keep the process alive: a caller awaits these retries (a script whose only work is awaiting
+    // credentials must not exit before they arrive). Background attempts run with no retry at all.
+    unref: false,
     shouldRetry: ({ error }) => error instanceof MetadataResponseError && error.retryable,
   });
 }

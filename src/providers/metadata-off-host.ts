@@ -26,7 +26,21 @@ export function isKnownAbsent(endpoint: string, nowMs: number): boolean {
   return false;
 }
 
-/** Forgets every remembered endpoint (for tests and long-lived processes that move networks). */
+// Endpoints that answered in this process: the evidence that we run on EC2 (see the region lookup).
+const answered = new Set<string>();
+
+/** Remembers that `endpoint` answered (any HTTP status): this process runs where instance metadata exists. */
+export function rememberAnswered(endpoint: string): void {
+  answered.add(endpoint);
+}
+
+/** True once `endpoint` has answered in this process. */
+export function hasAnswered(endpoint: string): boolean {
+  return answered.has(endpoint);
+}
+
+/** Forgets every remembered endpoint, absent or answered (for tests and long-lived processes that move networks). */
 export function forgetAbsentMetadataEndpoints(): void {
   absentUntilMs.clear();
+  answered.clear();
 }

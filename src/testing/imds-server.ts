@@ -33,6 +33,11 @@ export interface ImdsServerOptions {
   readonly credentialsLifetimeSeconds?: number;
   /** Server clock, for token lifetimes and `Expiration`; share the test's fake clock. @default Date.now */
   readonly now?: Clock;
+  /**
+   * Token PUTs are received but never answered, while GETs are: what a container on EC2 sees with a
+   * metadata hop limit of 1 (the PUT's answer is dropped one hop short). @default false
+   */
+  readonly dropTokenAnswers?: boolean;
   /** Loopback port to listen on. @default 0 (a random free port) */
   readonly port?: number;
 }
@@ -43,6 +48,8 @@ export interface ImdsServer extends MetadataServerBase {
   setTokens(mode: 'optional' | 'required'): void;
   setRoleName(roleName: string | null): void;
   setCredentialsLifetimeSeconds(seconds: number): void;
+  /** Switches `dropTokenAnswers` on or off. */
+  setDropTokenAnswers(drop: boolean): void;
   /** Tokens issued so far. */
   readonly tokensIssued: number;
 }
@@ -64,9 +71,11 @@ export async function startImdsServer(options: ImdsServerOptions = {}): Promise<
   const tokens = new Map<string, number>(); // token -> expires at (ms)
   let tokensIssued = 0;
   let served = 0;
+  let dropTokenAnswers = options.dropTokenAnswers ?? false;
 
   const base = await startMetadataServer((req, path, log): MetadataAnswer => {
     if (log.method === 'PUT') {
+      if (dropTokenAnswers) return { status: 0, hang: true };
       if (path !== IMDS_PATHS.token) return { status: 404 };
       const ttl = Number(req.headers['x-aws-ec2-metadata-token-ttl-seconds']);
       if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) return { status: 400 };
@@ -107,6 +116,9 @@ export async function startImdsServer(options: ImdsServerOptions = {}): Promise<
     },
     setCredentialsLifetimeSeconds: (seconds: number) => {
       lifetimeSeconds = seconds;
+    },
+    setDropTokenAnswers: (drop: boolean) => {
+      dropTokenAnswers = drop;
     },
     get tokensIssued() {
       return tokensIssued;

@@ -35,6 +35,8 @@ export interface MetadataAnswer {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Never answer (`status` is ignored): the client's timeout must fire. */
+  hang?: boolean;
 }
 
 /** Fake credentials a local server hands out. */
@@ -113,7 +115,12 @@ export async function startMetadataServer(
         if (fault?.status !== undefined) return send(res, log, { status: fault.status, body: fault.body ?? '' });
         if (fault?.garbage) return send(res, log, { status: 200, body: '<html>{"Code": "Success", oops' });
         if (fault?.oversizedBytes !== undefined) return send(res, log, { status: 200, body: 'x'.repeat(fault.oversizedBytes) });
-        send(res, log, handle(req, path, log));
+        const handled = handle(req, path, log);
+        if (handled.hang) {
+          log.status = 'hang';
+          return;
+        }
+        send(res, log, handled);
       };
       if (fault?.delayMs) setTimeout(answer, fault.delayMs);
       else answer();

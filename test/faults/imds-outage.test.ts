@@ -9,8 +9,8 @@ import { IMDS_PATHS, startImdsServer, type ImdsServer } from '../../src/testing/
  * IMDS outage soak: `refreshing(fromInstanceMetadata())` over six simulated hours with one-hour
  * credentials and a one-hour outage in the middle (IMDS answering 500, hanging, or refusing
  * connections). Callers must keep getting the last credentials (static stability), never expired
- * ones; IMDS must see at most one attempt (one request plus its one retry) per 5-minute retry
- * interval during the outage; and renewal must resume when IMDS is back.
+ * ones; IMDS must see background attempts backing off (at most 5 minutes apart, one request each)
+ * during the outage; and renewal must resume within one backoff step when IMDS is back.
  */
 
 const MINUTE = 60_000;
@@ -45,10 +45,12 @@ async function soak(outage: Outage) {
   servers.push(server);
   const { port, endpoint } = server;
   const warnings: string[] = [];
-  const logger = { warn: (...a: unknown[]) => warnings.push(a.map(String).join(' ')) };
+  const logger = {
+    warn: (...a: unknown[]) => warnings.push(a.map(String).join(' ')),
+    debug: (...a: unknown[]) => warnings.push(a.map(String).join(' ')),
+  };
   const random = seeded(42);
-  const provider = refreshing(
-    fromInstanceMetadata({
+  const imds = fromInstanceMetadata({
       endpoint,
       env: {},
       now: clock.now,
@@ -57,9 +59,8 @@ async function soak(outage: Outage) {
       retryDelayMs: 0,
       maxRetries: MAX_RETRIES,
       timeoutMs: outage === 'hang' ? 50 : 500,
-    }),
-    { now: clock.now, random, logger },
-  );
+    });
+  const provider = refreshing(imds, { now: clock.now, random, logger });
 
   /** Credential-path requests IMDS received, by the minute (the fake clock stands still within a step). */
   const requestsAt = new Map<number, number>();
@@ -95,7 +96,8 @@ async function soak(outage: Outage) {
     const now = clock.now();
     const results = await Promise.all(Array.from({ length: CALLERS_PER_STEP }, () => provider()));
     // A background renewal may still be in flight (e.g. waiting out a hang): let it settle before time moves.
-    while (provider.status().renewing) await new Promise((r) => setTimeout(r, 2));
+    // So may a background attempt of the extended credentials (static stability).
+    while (provider.status().renewing || imds.status().attempting) await new Promise((r) => setTimeout(r, 2));
 
     for (const c of results) {
       // Never expired by the fake clock.
@@ -107,7 +109,7 @@ async function soak(outage: Outage) {
     const total = closedServerRequests + (server?.count({ path: CREDS_PATH }) ?? 0);
     if (total > seenRequests) requestsAt.set(minute, total - seenRequests);
     seenRequests = total;
-    const failures = warnings.filter((w) => w.includes('renewing credentials failed')).length;
+    const failures = warnings.filter((w) => w.includes('renewing credentials failed') || w.includes('while extended failed')).length;
     if (failures > seenFailures) failedAttemptsAt.set(minute, failures - seenFailures);
     seenFailures = failures;
     clock.advance(MINUTE);
@@ -138,8 +140,8 @@ describe('IMDS outage soak (6 simulated hours, 1-hour credentials, 1-hour outage
     expect(issuedExpiry.get(lastKey)!).toBeLessThan(Date.UTC(2026, 0, 1) + OUTAGE_END_MIN * MINUTE);
     expect(servedPastIssuedExpiry).toBeGreaterThan(0);
 
-    // ...and IMDS sees at most one attempt (1 + retries requests) per retry interval of 5-10 minutes:
-    // counted by the server (500, hang) and by the provider's failure reports (all three).
+    // ...and IMDS sees at most one attempt per step, backing off (5-10 s, doubling, at most 5 minutes
+    // apart): counted by the server (500, hang) and by the provider's failure reports (all three).
     const inOutage = ([m]: [number, number]) => m >= OUTAGE_START_MIN && m < OUTAGE_END_MIN;
     const failed = [...failedAttemptsAt].filter(inOutage);
     const received = [...requestsAt].filter(inOutage);
@@ -149,23 +151,23 @@ describe('IMDS outage soak (6 simulated hours, 1-hour credentials, 1-hour outage
     const lastIssuedExpiryMin = (issuedExpiry.get(lastKey)! - Date.UTC(2026, 0, 1)) / MINUTE;
     expect(minutes[0]!).toBeGreaterThanOrEqual(lastIssuedExpiryMin - 18); // advisory window: 15 min + 20% jitter
     expect(minutes[0]!).toBeLessThan(lastIssuedExpiryMin);
-    // ...then come at least 5 minutes apart; once the issued expiration has passed (the cache holds
-    // only the extended one), at most 10 minutes apart (+1 for the one-minute step).
-    for (let i = 1; i < minutes.length; i++) {
-      expect(minutes[i]! - minutes[i - 1]!).toBeGreaterThanOrEqual(5);
-      if (minutes[i - 1]! >= lastIssuedExpiryMin) expect(minutes[i]! - minutes[i - 1]!).toBeLessThanOrEqual(10 + 1);
-    }
-    expect(OUTAGE_END_MIN - minutes.at(-1)!).toBeLessThanOrEqual(10 + 1);
+    // ...then back off: the gaps grow, and stay at most 5 minutes (+1 for the one-minute step), since the
+    // extended credentials expire at the next attempt.
+    const gaps = minutes.slice(1).map((m, i) => m - minutes[i]!);
+    expect(gaps.at(-1)!).toBeGreaterThan(gaps[0]!);
+    for (const gap of gaps) expect(gap).toBeLessThanOrEqual(5 + 1);
+    expect(OUTAGE_END_MIN - minutes.at(-1)!).toBeLessThanOrEqual(5 + 1);
     if (outage === 'refused') expect(received).toEqual([]);
     else {
       expect(received.map(([m]) => m)).toEqual(minutes);
-      for (const [, n] of received) expect(n).toBe(1 + MAX_RETRIES);
+      // The caller's attempt that began the extension retried once; background attempts do not retry.
+      expect(received.map(([, n]) => n)).toEqual([1 + MAX_RETRIES, ...received.slice(1).map(() => 1)]);
     }
 
-    // After it: new credentials within one retry interval, then the normal cadence again.
+    // After it: new credentials within one backoff step (at most 5 minutes), then the normal cadence again.
     const firstNewMinute = served.find((s) => s.minute >= OUTAGE_END_MIN && s.c.accessKeyId !== lastKey)?.minute;
     expect(firstNewMinute).toBeDefined();
-    expect(firstNewMinute!).toBeLessThanOrEqual(OUTAGE_END_MIN + 10);
+    expect(firstNewMinute!).toBeLessThanOrEqual(OUTAGE_END_MIN + 5 + 1);
     const keysAfter = new Set(served.filter((s) => s.minute >= firstNewMinute!).map((s) => s.c.accessKeyId));
     const minutesAfter = SIMULATED_MIN - firstNewMinute!;
     expect(keysAfter.size).toBeGreaterThanOrEqual(Math.floor(minutesAfter / LIFETIME_MIN) + 1);
@@ -173,7 +175,7 @@ describe('IMDS outage soak (6 simulated hours, 1-hour credentials, 1-hour outage
     expect(provider.status()).toMatchObject({ state: 'fresh', renewing: false });
 
     // The outage was reported, without secrets.
-    expect(warnings.some((w) => w.includes('serving the last credentials'))).toBe(true);
+    expect(warnings.some((w) => w.includes('serving EXTENDED credentials'))).toBe(true);
     for (const w of warnings) expect(w).not.toMatch(/fake-secret|fake-session-token/);
 
     // Bounded in real time.

@@ -179,7 +179,7 @@ describe('fromContainerMetadata', () => {
     clock.advance(2 * MINUTE);
     const held = await provider();
     expect(held.accessKeyId).toBe(first.accessKeyId);
-    expect(held.expiration?.getTime()).toBe(clock.now() + 5 * MINUTE);
+    expect(held.expiration?.getTime()).toBe(clock.now() + 5_000); // the next background attempt
     expect(warnings[0]).toContain('container-metadata: renewing credentials failed');
     server.resetLog();
     await provider();

@@ -102,19 +102,35 @@ describe('off EC2', () => {
     await expect(fromInstanceMetadata(options)()).resolves.toMatchObject({ accessKeyId: 'ASIAIMDS00000001' });
   });
 
-  it('a timeout on the very first contact (the token call): not-found, no retry, no v1 fallback; the second time costs nothing', async () => {
+  it('nothing answers at all (default 1 s timeouts): token PUT, then one IMDSv1 GET, not-found within 2 s; later calls instant', async () => {
     const hole = await blackhole();
-    const options = { endpoint: hole.endpoint, env: {}, timeoutMs: 200 };
+    const options = { endpoint: hole.endpoint, env: {} };
 
     const first = await timed(fromInstanceMetadata(options)());
     expect(first.error).toBeInstanceOf(CredentialsNotFound);
-    expect((first.error as Error).message).toContain('timed out after 200 ms');
-    expect(first.ms).toBeGreaterThanOrEqual(190);
-    expect(first.ms).toBeLessThan(1000);
-    expect(hole.connections()).toBe(1);
+    expect((first.error as Error).message).toMatch(/timed out after \d+ ms/);
+    expect(first.ms).toBeGreaterThanOrEqual(1900);
+    expect(first.ms).toBeLessThan(2150); // two 1 s timeouts share one 2 s budget, plus scheduling
+    expect(hole.connections()).toBe(2); // the PUT and the v1 GET, no retry of either
 
     const second = await timed(fromInstanceMetadata(options)());
     expect(second.error).toBeInstanceOf(CredentialsNotFound);
+    expect(second.ms).toBeLessThan(50);
+    await expect(regionFromInstanceMetadata(options)).resolves.toBeUndefined();
+    expect(hole.connections()).toBe(2);
+  });
+
+  it('with IMDSv1 disabled, a silent token PUT is the end: not-found at once, with the hop-limit hint', async () => {
+    const hole = await blackhole();
+    const options = { endpoint: hole.endpoint, env: { AWS_EC2_METADATA_V1_DISABLED: 'true' }, timeoutMs: 200 };
+    const first = await timed(fromInstanceMetadata(options)());
+    expect(first.error).toBeInstanceOf(CredentialsNotFound);
+    expect((first.error as Error).message).toContain('timed out after 200 ms');
+    expect((first.error as Error).message).toContain('hop limit');
+    expect((first.error as Error).message).toContain('AWS_EC2_METADATA_V1_DISABLED');
+    expect(first.ms).toBeLessThan(1000);
+    expect(hole.connections()).toBe(1);
+    const second = await timed(fromInstanceMetadata(options)());
     expect(second.ms).toBeLessThan(50);
     expect(hole.connections()).toBe(1);
   });

@@ -40,6 +40,7 @@ if signal n ended it).`,
     set('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
     set('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
     set('AWS_SESSION_TOKEN', credentials.sessionToken);
+    set('AWS_SECURITY_TOKEN', undefined); // botocore prefers the legacy name: a stale one would beat the new token
     set('AWS_CREDENTIAL_EXPIRATION', credentials.expiration?.toISOString());
     set('AWS_ACCOUNT_ID', credentials.accountId);
     if (region !== undefined) {
