@@ -1,8 +1,9 @@
 import { defineConfig } from 'tsup';
 
 const shared = { target: 'node20', platform: 'node', sourcemap: false } as const;
-// p-retry is ESM-only: bundle it (and its one dependency) so `require('credchain')` works everywhere.
-const bundled = ['p-retry', 'is-network-error'];
+// Bundled into dist, so the published package has no runtime dependencies: p-retry (ESM-only, with its
+// one dependency) and lru-cache while the STS session cache still uses it. All are devDependencies.
+const bundled = ['p-retry', 'is-network-error', 'lru-cache'];
 
 export default defineConfig([
   {
