@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 const shared = { target: 'node20', platform: 'node', sourcemap: false } as const;
-// p-retry is ESM-only: bundle it (and its one dependency) so `require('credchain')` works everywhere.
+// p-retry is ESM-only: bundle it (and its one dependency) so `require('credchain')` works everywhere; with it
+// bundled, the published package has no runtime dependencies (p-retry is a devDependency).
 const bundled = ['p-retry', 'is-network-error'];
 
 export default defineConfig([

@@ -41,7 +41,7 @@ function countPackages(nodeModules) {
 function install(spec) {
   const dir = mkdtempSync(join(tmpdir(), 'credchain-footprint-'));
   writeFileSync(join(dir, 'package.json'), '{"name":"footprint","version":"1.0.0","private":true}');
-  npm(['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', spec], dir);
+  npm(['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', '--omit=dev', spec], dir);
   const nodeModules = join(dir, 'node_modules');
   const result = { bytes: sizeOf(nodeModules), packages: countPackages(nodeModules) };
   rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { benchSts } from './sts-overhead.mjs';
 import { benchMetadata } from './metadata-requests.mjs';
 import { benchRoleChain } from './role-chain.mjs';
 import { benchProfileResolution } from './profile-resolution.mjs';
+import { benchBundle } from './bundle.mjs';
 
 const sections = [
   // First, in a quiet process: a nanosecond measurement suffers from whatever ran before it.
@@ -20,6 +21,7 @@ const sections = [
   ['instance and container metadata', benchMetadata],
   ['metadata static stability', async () => (await import('./metadata-stability.mjs')).benchMetadataStability()],
   ['install footprint', benchFootprint],
+  ['bundled (esbuild, webpack)', benchBundle],
 ];
 
 const fmt = (n) => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n));

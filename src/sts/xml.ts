@@ -1,7 +1,6 @@
 import { makeCredentials, type Credentials } from '../credentials.js';
 import type { StsOperationName, StsOutput } from './types.js';
-
-type XmlNode = { [name: string]: XmlNode | string | undefined };
+import { readXml, XmlReadError, type XmlNode } from './xml-reader.js';
 
 export type ParsedResponse =
   | { kind: 'result'; result: XmlNode; requestId: string | undefined }
@@ -9,18 +8,6 @@ export type ParsedResponse =
 
 /** Why a body could not be read, worded for an error message; never includes the body. */
 export class UnreadableBody extends Error {}
-
-type FastXml = typeof import('fast-xml-parser');
-let parser: Promise<InstanceType<FastXml['XMLParser']>> | undefined;
-
-/** Loaded on first use so importing the package root does not pull in the XML parser. */
-function loadParser(): Promise<InstanceType<FastXml['XMLParser']>> {
-  // Every value stays a string: account ids have leading zeros, and numbers are converted by field.
-  parser ??= import('fast-xml-parser').then(
-    (lib) => new lib.XMLParser({ ignoreAttributes: true, parseTagValue: false, removeNSPrefix: true, processEntities: true }),
-  );
-  return parser;
-}
 
 const asNode = (v: unknown): XmlNode | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as XmlNode) : undefined);
 const asText = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -32,21 +19,15 @@ const asText = (v: unknown): string | undefined => (typeof v === 'string' ? v : 
  */
 export async function parseStsXml(body: string, action: string): Promise<ParsedResponse> {
   if (body.trim() === '') throw new UnreadableBody('the response body was empty');
-  const p = await loadParser();
   let doc: XmlNode;
   try {
-    doc = p.parse(body) as XmlNode;
-  } catch {
-    throw new UnreadableBody('the response body is not well-formed XML (truncated or not XML)');
+    // Strict: a truncated or otherwise incomplete document is refused here, not read in part.
+    doc = readXml(body);
+  } catch (error) {
+    if (!(error instanceof XmlReadError)) throw error;
+    // The reader's reasons are fixed phrases, never text from the body.
+    throw new UnreadableBody(`the response body is not well-formed XML (truncated or not XML): ${error.message}`);
   }
-  // The parser accepts a truncated document; a complete one ends by closing its root element.
-  const root = Object.keys(doc).find((k) => !k.startsWith('?'));
-  // Plain string checks, not a RegExp built from the element name (which comes from the body).
-  const tail = body.trimEnd();
-  const closesRoot =
-    root !== undefined && tail.endsWith(`${root}>`) && /<\/(?:[\w.-]+:)?$/.test(tail.slice(0, -(root.length + 1)));
-  if (!closesRoot)
-    throw new UnreadableBody('the response body is not well-formed XML (truncated or not XML)');
 
   const errorDoc = asNode(doc.ErrorResponse) ?? asNode(doc.Response);
   if (errorDoc) {
