@@ -17,8 +17,10 @@ export type XmlNode = { [name: string]: XmlValue | undefined };
 export class XmlReadError extends Error {}
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-// Code points XML 1.0 does not allow in a document (C0 controls but tab, LF, CR; lone surrogates; U+FFFE/F).
-const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Code points refused in a document: NUL, lone surrogates, U+FFFE/F. Other C0 controls, which XML 1.0
+// also forbids, are read (as fast-xml-parser did) so a hostile server's ESC sequences reach the places
+// that neutralise text for a terminal (errors.ts terminalSafe) instead of failing the whole response.
+const FORBIDDEN = /[\u0000\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // XML names, ASCII part exact, anything past U+00B7 accepted (STS's names are ASCII).
 const NAME = /^[A-Za-z_:\u00C0-\uFFFF][\w.:\u00B7-\uFFFF-]*$/;
 const WS = /^[ \t\r\n]*$/;
@@ -34,7 +36,7 @@ function decodeEntities(text: string): string {
     if (!match.endsWith(';')) fail('a bare & in text');
     if (ref.startsWith('#')) {
       const code = /^#x[0-9A-Fa-f]{1,6}$/.test(ref) ? parseInt(ref.slice(2), 16) : /^#[0-9]{1,7}$/.test(ref) ? parseInt(ref.slice(1), 10) : NaN;
-      const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+      const ok = (code >= 0x1 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
       if (!ok) fail('a character reference to a character XML does not allow');
       return String.fromCodePoint(code);
     }

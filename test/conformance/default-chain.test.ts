@@ -239,7 +239,7 @@ const ERROR_OUTCOMES: Record<string, (s: Scenario, error: Error) => void> = {
   eks_pod_identity_no_token_file: (s, error) => {
     expect(isNotFound(error)).toBe(false);
     expect(error.message).toContain('container-metadata');
-    expect(error.message).toContain(`${path.join(s.dir, 'token.jwt')} named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (ENOENT)`);
+    expect(error.message).toContain(`${path.join(s.dir, 'token.jwt')} named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (it does not exist (ENOENT))`);
     expect(s.replay.requests).toEqual([]);
   },
   web_identity_token_invalid_jwt: (s, error) => {
@@ -344,7 +344,7 @@ describe('smithy-rs default-credential-provider-chain scenarios, replayed agains
     await defaultChain(s.options)();
     const assume = s.replay.requests.find((r) => r.method === 'POST');
     expect(String(assume?.headers.authorization)).toContain('Credential=ASIARTEST/');
-    expect(s.logs.some((l) => l.startsWith('container-metadata: the endpoint returned credentials that expired at 2009-02-13T23:31:30.000Z'))).toBe(true);
+    expect(s.logs.some((l) => l.startsWith('container-metadata: the source returned credentials that expired at 2009-02-13T23:31:30.000Z; serving EXTENDED credentials'))).toBe(true);
     expect(s.logs.join('\n')).not.toContain('SECRETTEST');
   });
 
