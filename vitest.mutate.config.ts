@@ -7,6 +7,7 @@ import base from './vitest.config';
 export default mergeConfig(base, {
   test: {
     typecheck: { enabled: false },
+    setupFiles: ['test/mutation/setup-threads.ts'],
     exclude: [
       '**/node_modules/**',
       'test/cli*.test.ts',
