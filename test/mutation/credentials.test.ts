@@ -60,6 +60,8 @@ describe('credentials (mutation)', () => {
     expect(JSON.parse(JSON.stringify(full))).toEqual(view);
     expect(String(full)).toBe(`Credentials ${JSON.stringify(view)}`);
     expect(`${full}`).toBe(`Credentials ${JSON.stringify(view)}`);
+    // Called directly too (String() and templates go through Symbol.toPrimitive).
+    expect(full.toString()).toBe(`Credentials ${JSON.stringify(view)}`);
     expect(inspect(full)).toBe(inspect(view));
     for (const printed of [JSON.stringify(full), String(full), `${full}`, inspect(full), inspect({ c: full })]) {
       expect(printed).not.toContain(SECRET);
