@@ -1,10 +1,12 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
+import { mergeConfig } from 'vitest/config';
 import base from './vitest.config';
 
-// Used by Stryker (`npm run mutate`) only: the same tests minus the slow ones that spawn
-// child processes or the built CLI, type tests and package-level checks, which kill no mutant
-// in the core modules that the faster tests do not already kill.
-export default mergeConfig(base, {
+// Used by Stryker (`npm run mutate`, `npm run mutate:modules`) only: the same tests minus the slow
+// ones that spawn child processes or the built CLI, type tests and package-level checks.
+// CREDCHAIN_MUTATE_TESTS (comma-separated globs) narrows the run to one module's own tests; it is
+// used instead of Stryker's --testFiles, which activates static mutants too late (they would all
+// "survive", stryker-js issue 6144).
+const config = mergeConfig(base, {
   test: {
     typecheck: { enabled: false },
     setupFiles: ['test/mutation/setup-threads.ts'],
@@ -18,8 +20,13 @@ export default mergeConfig(base, {
       'test/sdk-integration.test.ts',
       'test/faults/bad-input.test.ts',
       'test/faults/awaited-retries-sts-sso.test.ts',
+      'test/metadata/awaited-retries.test.ts',
       'test/providers/ini-aws-cli.test.ts',
       'test/providers/process.test.ts',
     ],
   },
 });
+const only = process.env.CREDCHAIN_MUTATE_TESTS?.split(',').filter(Boolean);
+if (only?.length) config.test!.include = only;
+
+export default config;

@@ -34,8 +34,9 @@ if (!tableOnly) {
     const [mutate, ...tests] = spec;
     const run = spawnSync(
       'npx',
-      ['stryker', 'run', '--mutate', mutate, '--testFiles', tests.join(','), '--incremental', '--incrementalFile', `reports/incremental/${file(name)}.json`],
-      { stdio: 'inherit' },
+      ['stryker', 'run', '--mutate', mutate, '--incremental', '--incrementalFile', `reports/incremental/${file(name)}.json`],
+      // Not --testFiles: it activates static mutants too late (see vitest.mutate.config.ts).
+      { stdio: 'inherit', env: { ...process.env, CREDCHAIN_MUTATE_TESTS: tests.join(',') } },
     );
     if (run.status !== 0) process.exit(run.status ?? 1);
     copyFileSync('reports/mutation/mutation.json', `reports/mutation/modules/${file(name)}.json`);

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { CredentialsError } from '../../src/errors.js';
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, normalizeRetryPolicy, withRetries, type RetryPolicy } from '../../src/sts/retry.js';
@@ -120,5 +121,18 @@ describe('sts/retry (mutation)', () => {
       undefined,
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('withRetries: a backoff that ran its course leaves no abort listener on the signal', async () => {
+    const controller = new AbortController();
+    let n = 0;
+    await withRetries(
+      async () => (++n < 3 ? Promise.reject(new Error('x')) : 'ok'),
+      policy({ maxRetries: 3, baseDelayMs: 5, maxDelayMs: 5, jitter: 'none' }),
+      () => true,
+      controller.signal,
+    );
+    expect(n).toBe(3);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
