@@ -53,6 +53,7 @@ export {
   ConfigParseError,
   ConfigFileError,
   ProfileNotFoundError,
+  ProfileSectionIgnoredError,
   ProfileConfigError,
   ProfileCycleError,
   UnsupportedProfileError,
