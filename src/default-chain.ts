@@ -5,10 +5,9 @@ import { lazyProvider, loadHeavy } from './lazy.js';
 import type { Logger } from './logger.js';
 import { refreshing, type RefreshingOptions, type RefreshingProvider } from './refreshing.js';
 import { fromEnv } from './providers/env.js';
-import type { FromIniOptions, IniStsOptions } from './providers/ini.js';
-import { fromTokenFile, type TokenFileOptions } from './providers/token-file.js';
-import type { ContainerMetadataOptions } from './providers/container-metadata.js';
-import type { InstanceMetadataOptions } from './providers/instance-metadata.js';
+import type { FromIniOptions, IniStsOptions } from './providers/profile/index.js';
+import { fromTokenFile, type TokenFileOptions } from './providers/sts/index.js';
+import type { ContainerMetadataOptions, InstanceMetadataOptions } from './providers/metadata/index.js';
 
 export interface DefaultChainOptions {
   /**

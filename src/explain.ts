@@ -1,7 +1,7 @@
 import { maskAccessKeyId, type CredentialProvider, type Credentials } from './credentials.js';
 import { isNotFound, messageOf } from './errors.js';
 import { providerNameOf } from './provider.js';
-import { extendedInfoOf, type ExtendedInfo } from './providers/metadata-stability.js';
+import { extendedInfoOf, type ExtendedInfo } from './providers/metadata/stability.js';
 import { INNER_PROVIDER, lastAttemptsOf, type ProviderAttempt } from './trace.js';
 
 export interface Explanation {

@@ -14,45 +14,64 @@ export { fromStatic, type StaticCredentialsInput } from './providers/static.js';
 export { fromEnv, type FromEnvOptions } from './providers/env.js';
 
 export * from './sts/index.js';
-export { fromAssumeRole, type AssumeRoleOptions } from './providers/assume-role.js';
-export { fromWebIdentity, type WebIdentityOptions, type WebIdentityParameters } from './providers/web-identity.js';
-export { fromTokenFile, WebIdentityTokenFileError, type TokenFileOptions } from './providers/token-file.js';
-export { fromSaml, type SamlOptions } from './providers/saml.js';
-export { fromSessionToken, type SessionTokenOptions } from './providers/session-token.js';
-export { fromFederationToken, type FederationTokenOptions } from './providers/federation-token.js';
-export { StsCredentialsError, type StsCredentialsErrorInit } from './providers/sts-errors.js';
-export type { StsErrorInit } from './sts/errors.js';
-export type { StsProviderOptions, StsSessionProvider, RefreshTuning } from './providers/sts-provider.js';
-export type { MfaOptions, TokenCodeFn } from './providers/sts-mfa.js';
 export {
+  fromAssumeRole,
+  fromWebIdentity,
+  fromTokenFile,
+  fromSaml,
+  fromSessionToken,
+  fromFederationToken,
+  WebIdentityTokenFileError,
+  StsCredentialsError,
   configureStsSessionCache,
   clearStsSessionCache,
   stsSessionCacheInfo,
+  type AssumeRoleOptions,
+  type WebIdentityOptions,
+  type WebIdentityParameters,
+  type TokenFileOptions,
+  type SamlOptions,
+  type SessionTokenOptions,
+  type FederationTokenOptions,
+  type StsCredentialsErrorInit,
+  type StsProviderOptions,
+  type StsSessionProvider,
+  type RefreshTuning,
+  type MfaOptions,
+  type TokenCodeFn,
   type StsSessionCacheOptions,
   type StsSessionCacheInfo,
-} from './providers/sts-session-cache.js';
+} from './providers/sts/index.js';
+export type { StsErrorInit } from './sts/errors.js';
 export { defaultChain, type DefaultChainOptions } from './default-chain.js';
 
 export { fromIni, fromSso, fromInstanceMetadata, regionFromInstanceMetadata, fromContainerMetadata, fromProcess, loadSharedConfig } from './lazy-providers.js';
-export type { FromIniOptions, IniStsOptions, IniSsoOptions } from './providers/ini.js';
-export type { FromSsoOptions } from './providers/sso.js';
-export { SsoTokenError, SsoPortalError } from './providers/sso-errors.js';
-export { ProfileCredentialsError } from './providers/ini-errors.js';
-export type { InstanceMetadataOptions } from './providers/instance-metadata.js';
-export type { ContainerMetadataOptions } from './providers/container-metadata.js';
-export type { FromProcessOptions } from './providers/process.js';
-export { ProcessCredentialsError, type ProcessFailure } from './providers/process-errors.js';
-export { MetadataResponseError, MetadataConfigError, type MetadataResponseErrorOptions } from './providers/metadata-errors.js';
-export type { MetadataHttpOptions } from './providers/metadata-http.js';
-export type { StaticStabilityStatus } from './providers/metadata-stability.js';
-export type { ProfileSettings, ProfileSettingsSource } from './providers/metadata-endpoint.js';
-export { forgetAbsentMetadataEndpoints } from './providers/metadata-off-host.js';
+// The families that load on first use (lazy-providers.ts -> lazy.ts -> heavy.ts): their types from
+// their index, their error classes (and the off-host memory) from their own small files, so that the
+// root's import graph never reaches a provider of theirs (test/import-graph.test.ts checks it).
+export type { FromIniOptions, IniStsOptions, IniSsoOptions } from './providers/profile/index.js';
+export { ProfileCredentialsError } from './providers/profile/errors.js';
+export type { FromSsoOptions } from './providers/sso/index.js';
+export { SsoTokenError, SsoPortalError } from './providers/sso/errors.js';
+export type { FromProcessOptions } from './providers/process/index.js';
+export { ProcessCredentialsError, type ProcessFailure } from './providers/process/errors.js';
+export type {
+  InstanceMetadataOptions,
+  ContainerMetadataOptions,
+  MetadataHttpOptions,
+  StaticStabilityStatus,
+  ProfileSettings,
+  ProfileSettingsSource,
+} from './providers/metadata/index.js';
+export { MetadataResponseError, MetadataConfigError, type MetadataResponseErrorOptions } from './providers/metadata/errors.js';
+export { forgetAbsentMetadataEndpoints } from './providers/metadata/off-host.js';
 export type { SharedConfig, SharedConfigOptions, Env, ConfigLocations, ProfileNameSource, ServicesSections } from './config/files.js';
 export type { Section, Sections } from './config/parse.js';
 export {
   ConfigParseError,
   ConfigFileError,
   ProfileNotFoundError,
+  ProfileSectionIgnoredError,
   ProfileConfigError,
   ProfileCycleError,
   UnsupportedProfileError,

@@ -1,13 +1,11 @@
 // Public entry points of the providers whose code loads on first use (see lazy.ts).
 import type { InvalidatableProvider } from './provider.js';
 import { lazyProvider, loadHeavy } from './lazy.js';
-import type { InstanceMetadataOptions } from './providers/instance-metadata.js';
-import type { ContainerMetadataOptions } from './providers/container-metadata.js';
-import type { FromProcessOptions } from './providers/process.js';
+import type { InstanceMetadataOptions, ContainerMetadataOptions, StaticStabilityStatus } from './providers/metadata/index.js';
+import type { FromProcessOptions } from './providers/process/index.js';
 import type { SharedConfig, SharedConfigOptions } from './config/files.js';
-import type { FromIniOptions } from './providers/ini.js';
-import type { FromSsoOptions } from './providers/sso.js';
-import type { StaticStabilityStatus } from './providers/metadata-stability.js';
+import type { FromIniOptions } from './providers/profile/index.js';
+import type { FromSsoOptions } from './providers/sso/index.js';
 import { INNER_PROVIDER } from './trace.js';
 
 type MetadataProvider = InvalidatableProvider & { status(): StaticStabilityStatus };

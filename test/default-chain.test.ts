@@ -5,9 +5,9 @@ import { ProfileConfigError, ProfileNotFoundError } from '../src/config/errors.j
 import { defaultChain, type DefaultChainOptions } from '../src/default-chain.js';
 import { isNotFound } from '../src/errors.js';
 import { explain } from '../src/explain.js';
-import { ProfileCredentialsError } from '../src/providers/ini-errors.js';
-import { regionFromInstanceMetadata } from '../src/providers/instance-metadata.js';
-import { clearStsSessionCache } from '../src/providers/sts-session-cache.js';
+import { ProfileCredentialsError } from '../src/providers/profile/errors.js';
+import { regionFromInstanceMetadata } from '../src/providers/metadata/instance.js';
+import { clearStsSessionCache } from '../src/providers/sts/session-cache.js';
 import { StsClient } from '../src/sts/client.js';
 import { startContainerServer, type ContainerServer } from '../src/testing/container-server.js';
 import { startImdsServer, type ImdsServer } from '../src/testing/imds-server.js';
@@ -303,7 +303,7 @@ describe('the region chain for STS calls', () => {
   it('with no region option, variable or profile region, the instance region from IMDS is the last link (once IMDS answered here)', async () => {
     await imds.close();
     imds = await startImdsServer({ region: 'eu-central-1' });
-    await regionFromInstanceMetadata({ endpoint: imds.endpoint, env: {} }); // the evidence of EC2 (test/metadata/region-lookup.test.ts)
+    await regionFromInstanceMetadata({ endpoint: imds.endpoint, env: {} }); // the evidence of EC2 (test/providers/metadata/region-lookup.test.ts)
     const chain = chainWith({ AWS_PROFILE: 'deploy' }, { region: undefined });
     await chain();
     expect(sts.requests.map((r) => [r.action, r.signingRegion])).toEqual([['AssumeRole', 'eu-central-1']]);

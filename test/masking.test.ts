@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { fromEnv, fromStatic, CredentialsError, chain, StsClient } from '../src/index.js';
 import { maskUrl } from '../src/credentials.js';
 import { httpRequest } from '../src/http/request.js';
-import { resolveImdsEndpoint } from '../src/providers/metadata-endpoint.js';
-import { fromInstanceMetadata } from '../src/providers/instance-metadata.js';
+import { resolveImdsEndpoint } from '../src/providers/metadata/endpoint.js';
+import { fromInstanceMetadata } from '../src/providers/metadata/instance.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY';
 const TOKEN = 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN';

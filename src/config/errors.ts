@@ -1,4 +1,5 @@
 import { CredentialsError, shortList, shortText } from '../errors.js';
+import type { IgnoredProfileSection } from './parse.js';
 
 const PROVIDER = 'ini';
 
@@ -85,4 +86,30 @@ export class ProfileCycleError extends ProfileConfigError {
  */
 export class UnsupportedProfileError extends ProfileConfigError {
   override name = 'UnsupportedProfileError';
+}
+
+/**
+ * The selected (or a source) profile is not defined, but a section header for that name was not
+ * taken as a profile (a name the cross-SDK rules reject, such as one with spaces or quotes, which
+ * the AWS CLI accepts). Still a `ProfileNotFoundError`; the message names the file and line.
+ */
+export class ProfileSectionIgnoredError extends ProfileNotFoundError {
+  override name = 'ProfileSectionIgnoredError';
+  readonly filePath: string;
+  readonly lineNumber: number;
+
+  constructor(profileName: string, availableProfiles: readonly string[], where: string, ignored: IgnoredProfileSection) {
+    super(profileName, availableProfiles, where);
+    this.filePath = ignored.filePath;
+    this.lineNumber = ignored.lineNumber;
+    this.message += ` ${ignoredSectionNote(ignored)}`;
+  }
+}
+
+export function ignoredSectionNote(ignored: IgnoredProfileSection): string {
+  const cli = ignored.awsCliName !== undefined ? `; the AWS CLI reads it as profile \`${ignored.awsCliName}\`, credchain follows the cross-SDK profile rules` : '';
+  return (
+    `${ignored.filePath}, line ${ignored.lineNumber} has a section header for it that was not taken as a profile, because ${ignored.reason}${cli}. ` +
+    'Rename the section (e.g. dashes instead of spaces, no quotes) and use the new name.'
+  );
 }

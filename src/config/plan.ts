@@ -1,9 +1,10 @@
 import { makeCredentials, type Credentials } from '../credentials.js';
 import { CredentialsNotFound } from '../errors.js';
-import { describeProfiles, ProfileConfigError, ProfileCycleError, ProfileNotFoundError } from './errors.js';
+import { describeProfiles, ProfileConfigError, ProfileCycleError, ProfileNotFoundError, ProfileSectionIgnoredError, ignoredSectionNote } from './errors.js';
 import type { ProfileNameSource } from './files.js';
 import { CREDENTIAL_SOURCES, KEY, type CredentialSourceName } from './keys.js';
 import type { IgnoredProfileSection, Section, Sections } from './parse.js';
+export { ProfileSectionIgnoredError } from './errors.js';
 
 /**
  * Step 2 of shared-config resolution (pure, no I/O): turn the selected profile into one base
@@ -89,32 +90,6 @@ const MAX_DURATION_SECONDS = 43_200;
 /** Resolves the selected profile into a plan, or throws (see README "Shared config"). */
 export function planProfile(input: PlanInput): CredentialPlan {
   return new Planner(input).plan();
-}
-
-/**
- * The selected (or a source) profile is not defined, but a section header for that name was not
- * taken as a profile (a name the cross-SDK rules reject, such as one with spaces or quotes, which
- * the AWS CLI accepts). Still a `ProfileNotFoundError`; the message names the file and line.
- */
-export class ProfileSectionIgnoredError extends ProfileNotFoundError {
-  override name = 'ProfileSectionIgnoredError';
-  readonly filePath: string;
-  readonly lineNumber: number;
-
-  constructor(profileName: string, availableProfiles: readonly string[], where: string, ignored: IgnoredProfileSection) {
-    super(profileName, availableProfiles, where);
-    this.filePath = ignored.filePath;
-    this.lineNumber = ignored.lineNumber;
-    this.message += ` ${ignoredSectionNote(ignored)}`;
-  }
-}
-
-function ignoredSectionNote(ignored: IgnoredProfileSection): string {
-  const cli = ignored.awsCliName !== undefined ? `; the AWS CLI reads it as profile \`${ignored.awsCliName}\`, credchain follows the cross-SDK profile rules` : '';
-  return (
-    `${ignored.filePath}, line ${ignored.lineNumber} has a section header for it that was not taken as a profile, because ${ignored.reason}${cli}. ` +
-    'Rename the section (e.g. dashes instead of spaces, no quotes) and use the new name.'
-  );
 }
 
 class Planner {

@@ -3,7 +3,6 @@ import { systemClock, type Clock } from '../clock.js';
 import { maskAccessKeyId, maskUrl, type CredentialProvider, type Credentials } from '../credentials.js';
 import { CredentialsError, messageOf } from '../errors.js';
 import { headerValue, httpRequest, HttpRequestError, type HttpResponse } from '../http/request.js';
-import { loadHeavy } from '../lazy.js';
 import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
 import type { StsEndpoint } from './endpoints.js';
 import { CLOCK_SKEW_CODES, StsError } from './errors.js';
@@ -33,8 +32,11 @@ import {
 
 type Engine = typeof import('./engine.js');
 let enginePromise: Promise<Engine> | undefined;
-/** The heavy half of the client, loaded on the first call through the package's one lazy module (heavy.ts). */
-const loadEngine = (): Promise<Engine> => (enginePromise ??= loadHeavy().then((heavy) => heavy.stsEngine));
+/**
+ * The heavy half of the client (signer, XML reader, validation, endpoint rules), loaded by the client
+ * itself on its first call: the STS code depends on nothing of the package's lazy boundary (lazy.ts).
+ */
+const loadEngine = (): Promise<Engine> => (enginePromise ??= import('./engine.js'));
 
 export interface StsClientOptions {
   /** Region for the endpoint and signing. Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, `profileRegion()`, `instanceRegion()`, else us-east-1 with the global endpoint. */

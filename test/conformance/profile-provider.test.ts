@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigParseError, ProfileConfigError } from '../../src/config/errors.js';
 import type { Credentials } from '../../src/credentials.js';
 import { CredentialsError, CredentialsNotFound, isNotFound } from '../../src/errors.js';
-import { fromIni, type FromIniOptions } from '../../src/providers/ini.js';
+import { fromIni, type FromIniOptions } from '../../src/providers/profile/ini.js';
 import { startReplayServer, type RecordedTraffic, type ReplayServer } from '../../src/testing/replay-server.js';
 import { CONFORMANCE_DIR } from '../config/conformance.js';
 import { filesUnder, readScenario, type Expected } from '../helpers/smithy-scenario.js';

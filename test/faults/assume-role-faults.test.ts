@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Credentials } from '../../src/credentials.js';
-import { fromAssumeRole } from '../../src/providers/assume-role.js';
+import { fromAssumeRole } from '../../src/providers/sts/assume-role.js';
 import { fromStatic } from '../../src/providers/static.js';
-import { clearStsSessionCache, configureStsSessionCache } from '../../src/providers/sts-session-cache.js';
+import { clearStsSessionCache, configureStsSessionCache } from '../../src/providers/sts/session-cache.js';
 import { refreshing, type RefreshingProvider } from '../../src/refreshing.js';
 import { createFakeClock } from '../../src/testing/fake-clock.js';
 import { startStsServer, STS_SERVER_DEFAULT_USER, type StsFault, type StsServer } from '../../src/testing/sts-server.js';

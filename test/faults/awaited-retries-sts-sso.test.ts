@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ssoTokenCacheFile } from '../../src/providers/sso.js';
+import { ssoTokenCacheFile } from '../../src/providers/sso/sso.js';
 import { startStsServer, STS_SERVER_DEFAULT_USER, type StsFault, type StsServer } from '../../src/testing/sts-server.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Credentials } from '../../src/credentials.js';
-import { fromInstanceMetadata } from '../../src/providers/instance-metadata.js';
+import { fromInstanceMetadata } from '../../src/providers/metadata/instance.js';
 import { refreshing } from '../../src/refreshing.js';
 import { createFakeClock } from '../../src/testing/fake-clock.js';
 import { IMDS_PATHS, startImdsServer, type ImdsServer } from '../../src/testing/imds-server.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromProcess, ProcessCredentialsError } from '../../src/providers/process.js';
+import { fromProcess, ProcessCredentialsError } from '../../src/providers/process/process.js';
 import { runLibraryChild } from './helpers/bad-input-child.js';
 
 /**

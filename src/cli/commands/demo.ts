@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Credentials } from '../../credentials.js';
 import { defaultChain } from '../../default-chain.js';
 import { explain } from '../../explain.js';
-import { fromAssumeRole } from '../../providers/assume-role.js';
+import { fromAssumeRole } from '../../providers/sts/index.js';
 import { StsClient } from '../../sts/client.js';
 import { startImdsServer } from '../../testing/imds-server.js';
 import { startStsServer, STS_SERVER_DEFAULT_USER } from '../../testing/sts-server.js';
