@@ -20,9 +20,10 @@ const config = mergeConfig(base, {
       'test/sdk-integration.test.ts',
       'test/faults/bad-input.test.ts',
       'test/faults/awaited-retries-sts-sso.test.ts',
-      'test/metadata/awaited-retries.test.ts',
-      'test/providers/ini-aws-cli.test.ts',
-      'test/providers/process.test.ts',
+      'test/import-graph.test.ts',
+      'test/providers/metadata/awaited-retries.test.ts',
+      'test/providers/profile/aws-cli.test.ts',
+      'test/providers/process/process.test.ts',
     ],
   },
 });

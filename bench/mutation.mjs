@@ -15,9 +15,17 @@ const MODULES = {
   credentials: ['src/credentials.ts', 'test/mutation/credentials.test.ts', 'test/masking.test.ts', 'test/static-env.test.ts'],
   'config/plan': ['src/config/plan.ts', 'test/mutation/plan.test.ts', 'test/config/*.test.ts', 'test/conformance/profile-provider.test.ts'],
   'config/parse': ['src/config/parse.ts', 'test/mutation/parse.test.ts', 'test/config/*.test.ts', 'test/faults/config-parse.property.test.ts'],
-  'sts/retry': ['src/sts/retry.ts', 'test/mutation/sts-retry.test.ts', 'test/sts/errors.test.ts', 'test/sts/client-guards.test.ts', 'test/providers/sts-source-retry-and-clients.test.ts'],
+  'sts/retry': ['src/sts/retry.ts', 'test/mutation/sts-retry.test.ts', 'test/sts/errors.test.ts', 'test/sts/client-guards.test.ts', 'test/providers/sts/source-retry-and-clients.test.ts'],
   'sts/errors': ['src/sts/errors.ts', 'test/mutation/sts-errors.test.ts', 'test/sts/errors.test.ts'],
   'sts/client': ['src/sts/client.ts', 'test/mutation/sts-client.test.ts', 'test/sts/*.test.ts'],
+  ...Object.fromEntries(
+    ['instance', 'container', 'endpoint', 'http', 'stability', 'off-host', 'response'].map((m) => [
+      `metadata/${m}`,
+      // Every metadata test but the child-process one (awaited-retries).
+      [`src/providers/metadata/${m}.ts`, 'test/mutation/metadata-*.test.ts', 'test/providers/metadata/[!a]*.test.ts', 'test/faults/imds-outage.test.ts'],
+    ]),
+  ),
+  'sts/session-cache': ['src/providers/sts/session-cache.ts', 'test/mutation/session-cache.test.ts', 'test/providers/sts/*.test.ts'],
 };
 
 const args = process.argv.slice(2);
