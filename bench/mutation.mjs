@@ -46,7 +46,11 @@ if (!tableOnly) {
       // Not --testFiles: it activates static mutants too late (see vitest.mutate.config.ts).
       { stdio: 'inherit', env: { ...process.env, CREDCHAIN_MUTATE_TESTS: tests.join(',') } },
     );
-    if (run.status !== 0) process.exit(run.status ?? 1);
+    if (run.status !== 0) {
+      console.error(`mutation run of ${name} failed (exit ${run.status}); going on with the next module`);
+      process.exitCode = 1;
+      continue;
+    }
     copyFileSync('reports/mutation/mutation.json', `reports/mutation/modules/${file(name)}.json`);
   }
 }
