@@ -336,4 +336,44 @@ describe('refreshing (mutation)', () => {
     await cache();
     expect(served()).toEqual([{ provider: 'a', outcome: 'resolved' }]);
   });
+
+  it('custom windows and jitter are used, not the defaults', async () => {
+    const clock = createFakeClock(T0);
+    const src = scripted();
+    const exp = T0 + 600 * MIN;
+    src.ok(exp);
+    const cache = refreshing(src.provider, { now: clock.now, random: () => 1, advisoryWindowMs: 2 * MIN, mandatoryWindowMs: MIN, jitter: 0.5 });
+    await cache();
+    // Advisory 2 min × (1 + 0.5 × 1) = 3 min; mandatory 1 min.
+    expect(cache.status().refreshAt).toBe(exp - 3 * MIN);
+    clock.set(exp - 3 * MIN - 1);
+    expect(cache.status().state).toBe('fresh');
+    // The exact renewal instant is already the advisory window, as a call then renews.
+    clock.set(exp - 3 * MIN);
+    expect(cache.status().state).toBe('advisory');
+    clock.set(exp - MIN - 1);
+    expect(cache.status().state).toBe('advisory');
+    clock.set(exp - MIN);
+    expect(cache.status().state).toBe('mandatory');
+    clock.set(exp);
+    expect(cache.status().state).toBe('expired');
+  });
+
+  it('callers arriving together at expiry all wait for the one renewal', async () => {
+    const clock = createFakeClock(T0);
+    const src = scripted();
+    const exp = T0 + 60 * MIN;
+    src.ok(exp, 'AKIDOLD');
+    const cache = refreshing(src.provider, { now: clock.now, random: () => 0 });
+    await cache();
+    clock.set(exp);
+    const renewal = src.pending();
+    const a = cache();
+    const b = cache();
+    renewal.resolve({ accessKeyId: 'AKIDNEW', secretAccessKey: 's', expiration: new Date(exp + 60 * MIN) });
+    expect((await a).accessKeyId).toBe('AKIDNEW');
+    expect((await b).accessKeyId).toBe('AKIDNEW');
+    expect(src.calls()).toBe(2);
+  });
 });
+
