@@ -13,7 +13,15 @@ const MODULES = {
   chain: ['src/chain.ts', 'test/mutation/chain.test.ts', 'test/chain.test.ts', 'test/default-chain.test.ts'],
   errors: ['src/errors.ts', 'test/mutation/errors.test.ts', 'test/masking.test.ts', 'test/chain.test.ts'],
   credentials: ['src/credentials.ts', 'test/mutation/credentials.test.ts', 'test/masking.test.ts', 'test/static-env.test.ts'],
-  'config/plan': ['src/config/plan.ts', 'test/mutation/plan.test.ts', 'test/config/*.test.ts', 'test/conformance/profile-provider.test.ts'],
+  'config/plan': [
+    'src/config/plan.ts',
+    'test/mutation/plan.test.ts',
+    'test/config/*.test.ts',
+    'test/conformance/profile-provider.test.ts',
+    // The profile provider's tests, but the one that runs the AWS CLI.
+    'test/providers/profile/[!a]*.test.ts',
+    'test/providers/sso/ini.test.ts',
+  ],
   'config/parse': ['src/config/parse.ts', 'test/mutation/parse.test.ts', 'test/config/*.test.ts', 'test/faults/config-parse.property.test.ts'],
   'sts/retry': ['src/sts/retry.ts', 'test/mutation/sts-retry.test.ts', 'test/sts/errors.test.ts', 'test/sts/client-guards.test.ts', 'test/providers/sts/source-retry-and-clients.test.ts'],
   'sts/errors': ['src/sts/errors.ts', 'test/mutation/sts-errors.test.ts', 'test/sts/errors.test.ts'],
