@@ -54,7 +54,7 @@ export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
 
 /**
  * Role credentials from the SSO portal (IAM Identity Center) with the token `aws sso login` cached in
- * `~/.aws/sso/cache`; the token is never refreshed here (an expired one asks you to log in again).
+ * `~/.aws/sso/cache`, refreshed through SSO-OIDC for `sso-session` profiles (see sso-oidc.ts).
  */
 export function fromSso(options: FromSsoOptions): InvalidatableProvider {
   return lazyProvider('sso', async () => (await loadHeavy()).fromSso(options));

@@ -67,7 +67,7 @@ export interface FromIniOptions extends SharedConfigOptions {
 }
 
 /** Portal and token-cache settings for SSO profiles (the rest comes from the profile). */
-export type IniSsoOptions = Pick<FromSsoOptions, 'endpoint' | 'tokenCacheDir' | 'timeoutMs' | 'agent'>;
+export type IniSsoOptions = Pick<FromSsoOptions, 'endpoint' | 'oidcEndpoint' | 'tokenCacheDir' | 'timeoutMs' | 'agent'>;
 
 const PROVIDER = 'ini';
 
@@ -174,6 +174,7 @@ interface StsSettings {
   readonly client: IniStsOptions;
   /** The SSO portal endpoint when one is given or configured; otherwise fromSso picks the regional one. */
   readonly ssoEndpoint: string | undefined;
+  readonly ssoOidcEndpoint: string | undefined;
 }
 
 function nonBlank(v: string | undefined): string | undefined {
@@ -189,7 +190,8 @@ function stsSettings(config: SharedConfig, plan: CredentialPlan, env: Env, optio
   const region = nonBlank(env.AWS_REGION) ?? nonBlank(env.AWS_DEFAULT_REGION) ?? plan.region;
   const endpoint = options.sts?.endpoint ?? configuredEndpoint({ serviceId: 'sts', env, profile: config.profile, services: config.services })?.url;
   const ssoEndpoint = options.sso?.endpoint ?? configuredEndpoint({ serviceId: 'sso', env, profile: config.profile, services: config.services })?.url;
-  return { region, endpoint, client: options.sts ?? {}, ssoEndpoint };
+  const ssoOidcEndpoint = options.sso?.oidcEndpoint ?? configuredEndpoint({ serviceId: 'sso oidc', env, profile: config.profile, services: config.services })?.url;
+  return { region, endpoint, client: options.sts ?? {}, ssoEndpoint, ssoOidcEndpoint };
 }
 
 /**
@@ -201,6 +203,7 @@ const ENV_SETTINGS = [
   'AWS_DEFAULT_REGION',
   'AWS_ENDPOINT_URL_STS',
   'AWS_ENDPOINT_URL_SSO',
+  'AWS_ENDPOINT_URL_SSO_OIDC',
   'AWS_ENDPOINT_URL',
   'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
 ] as const;
@@ -215,7 +218,7 @@ function envStampOf(env: Env): string {
 function fingerprintOf(plan: CredentialPlan, sts: StsSettings): string {
   const base = plan.base;
   const baseParts = base.kind === 'static' ? [base.credentials.accessKeyId, base.credentials.accountId] : [base];
-  return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint, sts.ssoEndpoint]);
+  return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint, sts.ssoEndpoint, sts.ssoOidcEndpoint]);
 }
 
 function sameStaticKeys(a: CredentialPlan, b: CredentialPlan): boolean {
@@ -355,6 +358,8 @@ async function buildBase(
           profileName: base.profileName,
           ...options.sso,
           ...(sts.ssoEndpoint !== undefined ? { endpoint: sts.ssoEndpoint } : {}),
+          ...(sts.ssoOidcEndpoint !== undefined ? { oidcEndpoint: sts.ssoOidcEndpoint } : {}),
+          ...(options.logger !== undefined ? { logger: options.logger } : {}),
           env,
           ...(options.now !== undefined ? { now: options.now } : {}),
         }),

@@ -23,3 +23,4 @@ export {
   type RecordedTraffic,
   type ReplayedRequest,
 } from './replay-server.js';
+export { startOidcServer, type OidcServer, type OidcServerOptions, type OidcClient, type OidcFault, type OidcRequestRecord } from './oidc-server.js';
