@@ -24,3 +24,4 @@ export {
   type ReplayedRequest,
 } from './replay-server.js';
 export { startOidcServer, type OidcServer, type OidcServerOptions, type OidcClient, type OidcFault, type OidcRequestRecord } from './oidc-server.js';
+export { startSigninServer, generateDpopKey, type SigninServer, type SigninServerOptions, type SigninSession, type SigninFault, type SigninRequestRecord, type SigninIssued, type DpopVerdict } from './signin-server.js';
