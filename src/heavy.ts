@@ -6,6 +6,7 @@ export { fromInstanceMetadata, regionFromInstanceMetadata } from './providers/in
 export { fromContainerMetadata } from './providers/container-metadata.js';
 export { fromProcess } from './providers/process.js';
 export { fromSso } from './providers/sso.js';
+export { fromLogin } from './providers/login.js';
 export { loadSharedConfig } from './config/files.js';
 export * as stsEngine from './sts/engine.js';
 

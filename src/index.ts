@@ -37,6 +37,7 @@ export { fromIni, fromSso, fromInstanceMetadata, regionFromInstanceMetadata, fro
 export type { FromIniOptions, IniStsOptions, IniSsoOptions } from './providers/ini.js';
 export type { FromSsoOptions } from './providers/sso.js';
 export { SsoTokenError, SsoPortalError } from './providers/sso-errors.js';
+export { fromLogin } from './lazy-providers.js';
 export { ProfileCredentialsError } from './providers/ini-errors.js';
 export type { InstanceMetadataOptions } from './providers/instance-metadata.js';
 export type { ContainerMetadataOptions } from './providers/container-metadata.js';

@@ -7,6 +7,7 @@ import type { FromProcessOptions } from './providers/process.js';
 import type { SharedConfig, SharedConfigOptions } from './config/files.js';
 import type { FromIniOptions } from './providers/ini.js';
 import type { FromSsoOptions } from './providers/sso.js';
+import type { FromLoginOptions } from './providers/login.js';
 import type { StaticStabilityStatus } from './providers/metadata-stability.js';
 import { INNER_PROVIDER } from './trace.js';
 
@@ -58,4 +59,12 @@ export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
  */
 export function fromSso(options: FromSsoOptions): InvalidatableProvider {
   return lazyProvider('sso', async () => (await loadHeavy()).fromSso(options));
+}
+
+/**
+ * Credentials of an `aws login` console session (`login_session`), from `~/.aws/login/cache`,
+ * refreshed through the Sign-In service with a DPoP proof (see providers/login.ts).
+ */
+export function fromLogin(options: FromLoginOptions = {}): InvalidatableProvider {
+  return lazyProvider('login', async () => (await loadHeavy()).fromLogin(options));
 }

@@ -17,6 +17,7 @@ import { ProfileCredentialsError } from './ini-errors.js';
 import { fromInstanceMetadata, type InstanceMetadataOptions } from './instance-metadata.js';
 import { fromProcess } from './process.js';
 import { fromSso, type FromSsoOptions } from './sso.js';
+import { fromLogin, type FromLoginOptions } from './login.js';
 import type { TokenCodeFn } from './sts-mfa.js';
 import { fromTokenFile } from './token-file.js';
 
@@ -64,6 +65,11 @@ export interface FromIniOptions extends SharedConfigOptions {
    * `https://portal.sso.<sso_region>.amazonaws.com`.
    */
   readonly sso?: IniSsoOptions;
+  /**
+   * Settings for `login_session` profiles (`aws login`). `endpoint` here wins over `AWS_ENDPOINT_URL_SIGNIN`,
+   * `AWS_ENDPOINT_URL`, `[services]` signin `endpoint_url`, `endpoint_url` and `https://<region>.signin.aws.amazon.com`.
+   */
+  readonly login?: Pick<FromLoginOptions, 'endpoint' | 'cacheDir' | 'timeoutMs' | 'agent'>;
 }
 
 /** Portal and token-cache settings for SSO profiles (the rest comes from the profile). */
@@ -175,6 +181,7 @@ interface StsSettings {
   /** The SSO portal endpoint when one is given or configured; otherwise fromSso picks the regional one. */
   readonly ssoEndpoint: string | undefined;
   readonly ssoOidcEndpoint: string | undefined;
+  readonly signinEndpoint: string | undefined;
 }
 
 function nonBlank(v: string | undefined): string | undefined {
@@ -191,7 +198,8 @@ function stsSettings(config: SharedConfig, plan: CredentialPlan, env: Env, optio
   const endpoint = options.sts?.endpoint ?? configuredEndpoint({ serviceId: 'sts', env, profile: config.profile, services: config.services })?.url;
   const ssoEndpoint = options.sso?.endpoint ?? configuredEndpoint({ serviceId: 'sso', env, profile: config.profile, services: config.services })?.url;
   const ssoOidcEndpoint = options.sso?.oidcEndpoint ?? configuredEndpoint({ serviceId: 'sso oidc', env, profile: config.profile, services: config.services })?.url;
-  return { region, endpoint, client: options.sts ?? {}, ssoEndpoint, ssoOidcEndpoint };
+  const signinEndpoint = options.login?.endpoint ?? configuredEndpoint({ serviceId: 'signin', env, profile: config.profile, services: config.services })?.url;
+  return { region, endpoint, client: options.sts ?? {}, ssoEndpoint, ssoOidcEndpoint, signinEndpoint };
 }
 
 /**
@@ -204,6 +212,8 @@ const ENV_SETTINGS = [
   'AWS_ENDPOINT_URL_STS',
   'AWS_ENDPOINT_URL_SSO',
   'AWS_ENDPOINT_URL_SSO_OIDC',
+  'AWS_ENDPOINT_URL_SIGNIN',
+  'AWS_LOGIN_CACHE_DIRECTORY',
   'AWS_ENDPOINT_URL',
   'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
 ] as const;
@@ -218,7 +228,7 @@ function envStampOf(env: Env): string {
 function fingerprintOf(plan: CredentialPlan, sts: StsSettings): string {
   const base = plan.base;
   const baseParts = base.kind === 'static' ? [base.credentials.accessKeyId, base.credentials.accountId] : [base];
-  return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint, sts.ssoEndpoint, sts.ssoOidcEndpoint]);
+  return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint, sts.ssoEndpoint, sts.ssoOidcEndpoint, sts.signinEndpoint]);
 }
 
 function sameStaticKeys(a: CredentialPlan, b: CredentialPlan): boolean {
@@ -338,6 +348,22 @@ async function buildBase(
         ...stsProviderOptions(sts, env, options),
       });
     }
+    case 'login': {
+      // The Sign-In region: the login profile's own `region` first, as the JS SDK does, then the chain's.
+      const region = base.region ?? sts.region;
+      return cache(
+        fromLogin({
+          loginSession: base.loginSession,
+          profile: base.profileName,
+          ...options.login,
+          ...(region !== undefined ? { region } : {}),
+          ...(sts.signinEndpoint !== undefined ? { endpoint: sts.signinEndpoint } : {}),
+          ...(options.logger !== undefined ? { logger: options.logger } : {}),
+          env,
+          ...(options.now !== undefined ? { now: options.now } : {}),
+        }),
+      );
+    }
     case 'sso': {
       if (base.ssoAccountId === undefined || base.ssoRoleName === undefined) {
         // smithy-rs: such a profile "will resolve an access token instead of credentials" (AWS Builder ID).
@@ -388,6 +414,8 @@ function describeBase(base: BaseSource): string {
       return `web identity token file ${base.tokenFile} for ${base.roleArn} (profile \`${base.profileName}\`)`;
     case 'process':
       return `credential_process of profile \`${base.profileName}\``;
+    case 'login':
+      return `console login session (login_session) of profile \`${base.profileName}\``;
     case 'sso':
       return base.ssoAccountId !== undefined
         ? `SSO role ${base.ssoRoleName} in account ${base.ssoAccountId} of profile \`${base.profileName}\``

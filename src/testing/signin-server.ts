@@ -8,6 +8,8 @@ export interface SigninSession {
   readonly refreshToken: string;
   /** The session's DPoP key (the cache file's `dpopKey`, PEM): proofs must be signed with it. */
   readonly dpopKey: string;
+  /** What to hand out for this refresh token (fixture answers); by default new numbered credentials. */
+  readonly issue?: Omit<SigninIssued, 'expiresIn'> & { readonly expiresIn?: number };
 }
 
 export interface SigninServerOptions {
@@ -92,7 +94,7 @@ export async function startSigninServer(options: SigninServerOptions = {}): Prom
   const now = options.now ?? (() => Date.now());
   const expiresIn = options.expiresInSeconds ?? 900;
   const skewS = options.maxProofSkewSeconds ?? 60;
-  const sessions = new Map<string, { clientId: string; jkt: string }>();
+  const sessions = new Map<string, { clientId: string; jkt: string; issue?: SigninSession['issue'] }>();
   const seenJti = new Set<string>();
   const requests: SigninRequestRecord[] = [];
   const issued: SigninIssued[] = [];
@@ -172,21 +174,23 @@ export async function startSigninServer(options: SigninServerOptions = {}): Prom
       sessions.delete(refreshToken as string);
       n += 1;
       const id = String(n).padStart(8, '0');
-      const out: SigninIssued = {
-        accessKeyId: `ASIASIGNIN${id}00`,
-        secretAccessKey: `signinSecret${id}CANARY/abcdefghij0123456789`,
-        sessionToken: `signinSessionToken${id}CANARY`,
-        refreshToken: `signin-refresh-token-${n}`,
-        expiresIn,
-      };
-      sessions.set(out.refreshToken, session);
+      const out: SigninIssued = session.issue
+        ? { ...session.issue, expiresIn: session.issue.expiresIn ?? expiresIn }
+        : {
+            accessKeyId: `ASIASIGNIN${id}00`,
+            secretAccessKey: `signinSecret${id}CANARY/abcdefghij0123456789`,
+            sessionToken: `signinSessionToken${id}CANARY`,
+            refreshToken: `signin-refresh-token-${n}`,
+            expiresIn,
+          };
+      sessions.set(out.refreshToken, { clientId: session.clientId, jkt: session.jkt });
       issued.push(out);
       return {
         status: 200,
         body: {
           accessToken: { accessKeyId: out.accessKeyId, secretAccessKey: out.secretAccessKey, sessionToken: out.sessionToken },
           tokenType: 'aws_sigv4',
-          expiresIn,
+          expiresIn: out.expiresIn,
           refreshToken: out.refreshToken,
         },
       };
@@ -202,7 +206,7 @@ export async function startSigninServer(options: SigninServerOptions = {}): Prom
     issued,
     addSession(session) {
       const jwk = createPublicKey(session.dpopKey).export({ format: 'jwk' });
-      sessions.set(session.refreshToken, { clientId: session.clientId, jkt: thumbprint(jwk) });
+      sessions.set(session.refreshToken, { clientId: session.clientId, jkt: thumbprint(jwk), ...(session.issue ? { issue: session.issue } : {}) });
     },
     revoke(refreshToken) {
       sessions.delete(refreshToken);
