@@ -65,6 +65,8 @@ export type {
 } from './providers/metadata/index.js';
 export { MetadataResponseError, MetadataConfigError, type MetadataResponseErrorOptions } from './providers/metadata/errors.js';
 export { forgetAbsentMetadataEndpoints } from './providers/metadata/off-host.js';
+export { fromLogin } from './lazy-providers.js';
+export type { FromLoginOptions } from './providers/login/index.js';
 export type { SharedConfig, SharedConfigOptions, Env, ConfigLocations, ProfileNameSource, ServicesSections } from './config/files.js';
 export type { Section, Sections } from './config/parse.js';
 export {

@@ -651,7 +651,11 @@ describe('files credchain writes', () => {
       .filter((f) => !f.startsWith(path.join(SRC, 'testing') + path.sep))
       .flatMap((f) => fsWritersIn(readFileSync(f, 'utf8')).map((name) => `${path.relative(SRC, f)}: ${name}`));
     // fs-read.ts is the one file reader: it opens read-only (checked below), never creates or writes.
-    expect(writers).toEqual(['cli/commands/demo.ts: mkdtempSync', 'fs-read.ts: open', 'fs-read.ts: openSync']);
+    // atomic-write.ts is the one file writer (the SSO and `aws login` token caches): a new temp file, 0600, renamed.
+    expect(writers).toEqual(['atomic-write.ts: open', 'atomic-write.ts: rename', 'cli/commands/demo.ts: mkdtempSync', 'fs-read.ts: open', 'fs-read.ts: openSync']);
+    const atomic = readFileSync(path.join(SRC, 'atomic-write.ts'), 'utf8');
+    expect(atomic).toContain("await open(temp, 'wx', mode)");
+    expect(atomic).toContain('mode = 0o600');
   });
 
   it('the shared file reader opens read-only and non-blocking, nothing else', () => {

@@ -1,4 +1,6 @@
-import { ConfigParseError } from './errors.js';
+import { ConfigParseError, type IgnoredProfileSection } from './errors.js';
+
+export type { IgnoredProfileSection } from './errors.js';
 
 /**
  * Shared config/credentials file parsing, following the reference parser (smithy-rs
@@ -33,16 +35,6 @@ export interface ParsedFile {
   readonly ignoredProfiles: readonly IgnoredProfileSection[];
 }
 
-/** A `[...]` header that looked like a profile but was not taken as one (see `parseSharedFile`). */
-export interface IgnoredProfileSection {
-  /** Names a user may have meant: the name as written and, if different, the one the AWS CLI reads (quotes removed). */
-  readonly names: readonly string[];
-  /** The name the AWS CLI gives this section, when it takes it as a profile. */
-  readonly awsCliName: string | undefined;
-  readonly filePath: string;
-  readonly lineNumber: number;
-  readonly reason: string;
-}
 
 const IDENTIFIER = /^[A-Za-z0-9_\-/.%@:+]+$/;
 
