@@ -64,6 +64,11 @@ export interface FromIniOptions extends SharedConfigOptions {
    * `https://portal.sso.<sso_region>.amazonaws.com`.
    */
   readonly sso?: IniSsoOptions;
+  /**
+   * Keep role sessions and expiring `credential_process` output on disk, shared by processes and with
+   * the AWS CLI: `true` (`~/.aws/cli/cache`) or `{ dir }`. Default: `CREDCHAIN_DISK_CACHE`, else off.
+   */
+  readonly diskCache?: import('../cache/disk.js').DiskCacheOption;
 }
 
 /** Portal and token-cache settings for SSO profiles (the rest comes from the profile). */
@@ -248,6 +253,7 @@ async function buildProviders(
     caching.push(r);
     return r;
   };
+  if (options.diskCache !== undefined || env.CREDCHAIN_DISK_CACHE) options = { ...options, diskCache: (await import('../cache/disk.js')).resolveDiskCache(options.diskCache, env) ?? false };
   let provider = await buildBase(plan.base, config, sts, env, options, cache);
   if (plan.roleHops.length === 0) return provider;
   for (const hop of plan.roleHops) {
@@ -259,6 +265,7 @@ async function buildProviders(
       ...(hop.durationSeconds !== undefined ? { durationSeconds: hop.durationSeconds } : {}),
       ...(hop.mfaSerial !== undefined ? { mfaSerial: hop.mfaSerial, tokenCode: () => options.tokenCode!(hop.mfaSerial!) } : {}),
       ...stsProviderOptions(sts, env, options),
+      ...(options.diskCache ? { diskCache: options.diskCache } : {}),
     });
     caching.push(provider);
   }
@@ -291,7 +298,7 @@ async function buildBase(
     }
     case 'process':
       return cache(
-        fromProcess({
+        (options.diskCache ? (await import('../cache/sts.js')).processThroughDisk(options.diskCache, base, options.logger) : (p: CredentialProvider) => p)(fromProcess({
           command: base.command,
           profileName: base.profileName,
           ...(base.accountId !== undefined ? { accountId: base.accountId } : {}),
@@ -299,7 +306,7 @@ async function buildBase(
           env,
           ...(options.platform !== undefined ? { platform: options.platform } : {}),
           ...(options.now !== undefined ? { now: options.now } : {}),
-        }),
+        })),
       );
     case 'credential-source':
       switch (base.name) {
