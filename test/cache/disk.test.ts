@@ -1,5 +1,5 @@
 import { spawnSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import {
   listEntries,
   parseExpiration,
   resolveDiskCache,
+  writeAtomic,
   type DiskSessionRequest,
   type ResolvedDiskCache,
 } from '../../src/cache/disk.js';
@@ -144,15 +145,23 @@ describe('diskSession', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'entry.json'), 'utf8')).Credentials.SecretAccessKey).toBe('secret-one2');
   });
 
-  it('ignores an expired entry and one inside its renewal window', async () => {
-    let calls = 0;
-    const fetch = async () => session(`e${++calls}`, calls === 1 ? -1000 : HOUR);
-    await diskSession(request({ fetch }));
-    await diskSession(request({ fetch }));
-    expect(calls).toBe(2);
-    const got = await diskSession(request({ fetch, shareable: () => false }));
-    expect(got.fromDisk).toBe(false);
-    expect(calls).toBe(3);
+  it('ignores an expired entry (and stores none) and one inside its renewal window', async () => {
+    const c = counter();
+    await diskSession(request({ fetch: c.fetch }));
+    const file = path.join(dir, 'entry.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc.Credentials.Expiration = new Date(Date.now() - 1000).toISOString();
+    writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
+    const renewed = await diskSession(request({ fetch: c.fetch }));
+    expect(renewed.fromDisk).toBe(false);
+    expect(c.calls).toBe(2);
+    const inWindow = await diskSession(request({ fetch: c.fetch, shareable: () => false }));
+    expect(inWindow.fromDisk).toBe(false);
+    expect(c.calls).toBe(3);
+    // Credentials that are already expired when fetched are not stored.
+    rmSync(file);
+    await diskSession(request({ fetch: async () => session('late', -1000) }));
+    expect(existsSync(file)).toBe(false);
   });
 
   it('uses an AWS CLI entry (no CredchainSource) only with trustAwsCliEntries', async () => {
@@ -223,6 +232,19 @@ describe('diskSession', () => {
     } finally {
       live.kill();
     }
+  });
+});
+
+describe('writeAtomic', () => {
+  it('replaces the directory entry (temp file + rename), never writes into the old file; leaves no temp file', async () => {
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'x.json');
+    writeFileSync(file, 'old', { mode: 0o600 });
+    linkSync(file, path.join(dir, 'x-old-link'));
+    await writeAtomic(file, 'new');
+    expect(readFileSync(file, 'utf8')).toBe('new');
+    expect(readFileSync(path.join(dir, 'x-old-link'), 'utf8')).toBe('old');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
 

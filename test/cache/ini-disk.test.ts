@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultChain } from '../../src/default-chain.js';
 import { fromIni } from '../../src/providers/ini.js';
+import { fromAssumeRole } from '../../src/providers/assume-role.js';
 import { fromSessionToken } from '../../src/providers/session-token.js';
 import { fromStatic } from '../../src/providers/static.js';
 import { clearStsSessionCache } from '../../src/providers/sts-session-cache.js';
@@ -158,6 +159,25 @@ process.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: 'ASIAPROCESS', Se
     }
     expect(readFileSync(counterFile, 'utf8')).toBe('xxx');
     expect(readdirSync(cacheDir).filter((f) => f.startsWith('credchain-process-'))).toHaveLength(1);
+  });
+});
+
+describe('fromAssumeRole({ diskCache })', () => {
+  it('a right access key id with a wrong secret gets STS\'s refusal, not the stored session', async () => {
+    const make = (secretAccessKey: string) =>
+      fromAssumeRole({
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/first`,
+        source: fromStatic({ accessKeyId: USER.accessKeyId, secretAccessKey }),
+        sts: { endpoint: sts.url },
+        region: 'us-east-1',
+        diskCache: { dir: cacheDir },
+      });
+    await make(USER.secretAccessKey)();
+    newProcess();
+    expect((await make(USER.secretAccessKey)()).accessKeyId).toBe(sts.issued[0]!.accessKeyId);
+    newProcess();
+    await expect(make('wrong-secret-0123456789abcdefghijklmnop')()).rejects.toThrow(/SignatureDoesNotMatch|signature/i);
+    expect(sts.counts.AssumeRole).toBe(2);
   });
 });
 
