@@ -203,6 +203,14 @@ export function saltOf(dir: string): Promise<Buffer> {
 export function forgetDiskCacheState(): void {
   dirsReady.clear();
   salts.clear();
+  distrusted.clear();
+}
+
+/** Sessions (by access key id) invalidated in this process: their entries are no longer used, but replaced. */
+const distrusted = new Set<string>();
+/** Stops using the entry holding this session (its provider was invalidated, e.g. STS said it expired). */
+export function distrust(accessKeyId: string): void {
+  distrusted.add(accessKeyId);
 }
 
 /** A session as the renewal windows judge it. */
@@ -324,6 +332,10 @@ export async function diskSession(request: DiskSessionRequest): Promise<{ creden
     const verdict = judgeEntry(text, source, { trustAwsCliEntries: request.cliCompatible && cache.trustAwsCliEntries, now: nowMs });
     if (!verdict.ok) {
       log.debug(`${name}: disk cache entry ${fileName}.json ignored: ${verdict.reason}`);
+      return undefined;
+    }
+    if (distrusted.has(verdict.session.credentials.accessKeyId)) {
+      log.debug(`${name}: disk cache entry ${fileName}.json ignored: its session was invalidated in this process`);
       return undefined;
     }
     if (!request.shareable(verdict.session, nowMs)) {

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { CredentialProvider, Credentials } from '../credentials.js';
 import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
 import { renewalWindow } from '../refreshing.js';
-import { diskSession, resolveDiskCache, type DiskCacheOption, type DiskSession } from './disk.js';
+import { diskSession, distrust, resolveDiskCache, type DiskCacheOption, type DiskSession } from './disk.js';
 import { cliAssumeRoleKey, ownKey, type CliAssumeRoleArgs } from './key.js';
 
 /**
@@ -31,6 +31,8 @@ export interface StsDiskCall {
   readonly fetch: () => Promise<Credentials>;
   readonly log: FullLogger;
   readonly name: string;
+  /** Called with a function that stops this session's entry being used again, when it came from disk. */
+  readonly onServed?: (forget: () => void) => void;
 }
 
 /** The STS call through the disk cache (straight to `fetch` when the option turns it off). */
@@ -46,7 +48,7 @@ export async function stsThroughDisk(call: StsDiskCall): Promise<Credentials> {
     input,
   ];
   const fileName = awsCliKey ? cliAssumeRoleKey(input as CliAssumeRoleArgs) : (salt: Buffer) => ownKey(salt, 'session-token', identity);
-  const { credentials } = await diskSession({
+  const { credentials, fromDisk } = await diskSession({
     cache,
     fileName,
     identity,
@@ -57,6 +59,7 @@ export async function stsThroughDisk(call: StsDiskCall): Promise<Credentials> {
     logger: call.log,
     name: call.name,
   });
+  if (fromDisk) call.onServed?.(() => distrust(credentials.accessKeyId));
   return credentials;
 }
 

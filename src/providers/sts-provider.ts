@@ -105,6 +105,7 @@ export function sessionProvider(spec: SessionProviderSpec): StsSessionProvider |
   // renewing (refreshing's windows at full jitter), so a renewal never gets back the session it renews.
   const shareable = (session: CachedSession, nowMs: number) => nowMs < renewalWindow(session.obtainedAt, session.expiresAt, tuning, 1).refreshAt;
   let lastKey: string | undefined;
+  let forgetDisk: (() => void) | undefined;
 
   /** This provider's own STS call (through the session cache); throws the client's errors as they are. */
   const session = async (plan: SessionPlan): Promise<Credentials> => {
@@ -115,7 +116,7 @@ export function sessionProvider(spec: SessionProviderSpec): StsSessionProvider |
     lastKey = key;
     const { disk } = plan;
     const fetch = options.diskCache && disk
-      ? async () => (await import('../cache/sts.js')).stsThroughDisk({ option: options.diskCache!, operation: plan.about.operation, endpoint: endpoint.url.href, signingRegion: endpoint.signingRegion, disk, now, shareable, fetch: plan.fetch, log, name })
+      ? async () => (await import('../cache/sts.js')).stsThroughDisk({ option: options.diskCache!, operation: plan.about.operation, endpoint: endpoint.url.href, signingRegion: endpoint.signingRegion, disk, now, shareable, fetch: plan.fetch, log, name, onServed: (f) => (forgetDisk = f) })
       : plan.fetch;
     const { credentials, cached } = await sharedSession({ key, now, shareable, fetch });
     log.debug(`${name}: ${cached ? 'shared session from the STS session cache' : 'new STS session'} ${maskAccessKeyId(credentials.accessKeyId)} expires ${credentials.expiration?.toISOString() ?? 'never'}`);
@@ -140,6 +141,7 @@ export function sessionProvider(spec: SessionProviderSpec): StsSessionProvider |
   const provider = named(name, bare as StsSessionProvider);
   provider.invalidate = () => {
     if (lastKey !== undefined) dropSession(lastKey);
+    forgetDisk?.();
   };
   if (options.refresh === false) return provider;
   return refreshing(provider, {

@@ -181,6 +181,30 @@ describe('fromAssumeRole({ diskCache })', () => {
   });
 });
 
+describe('invalidate()', () => {
+  it('a session served from disk and then invalidated is not served again: the entry is replaced', async () => {
+    const make = () =>
+      fromAssumeRole({
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/first`,
+        source: fromStatic({ accessKeyId: USER.accessKeyId, secretAccessKey: USER.secretAccessKey }),
+        sts: { endpoint: sts.url },
+        region: 'us-east-1',
+        diskCache: { dir: cacheDir },
+        refresh: false,
+      });
+    const first = await make()();
+    newProcess();
+    const p = make();
+    expect((await p()).accessKeyId).toBe(first.accessKeyId);
+    p.invalidate();
+    const next = await p();
+    expect(next.accessKeyId).not.toBe(first.accessKeyId);
+    expect(sts.counts.AssumeRole).toBe(2);
+    newProcess();
+    expect((await make()()).accessKeyId).toBe(next.accessKeyId);
+  });
+});
+
 describe('fromSessionToken({ diskCache })', () => {
   it('GetSessionToken with MFA: one call and one code across processes; another user is not served', async () => {
     let asked = 0;
