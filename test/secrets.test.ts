@@ -651,7 +651,11 @@ describe('files credchain writes', () => {
       .filter((f) => !f.startsWith(path.join(SRC, 'testing') + path.sep))
       .flatMap((f) => fsWritersIn(readFileSync(f, 'utf8')).map((name) => `${path.relative(SRC, f)}: ${name}`));
     // fs-read.ts is the one file reader: it opens read-only (checked below), never creates or writes.
-    expect(writers).toEqual(['cli/commands/demo.ts: mkdtempSync', 'fs-read.ts: open', 'fs-read.ts: openSync']);
+    // cache/ is the opt-in disk session cache (issue 14): its creating opens are 0600 and its mkdir 0700 (test/cache/disk.test.ts).
+    expect(writers).toEqual([
+      'cache/disk.ts: chmod', 'cache/disk.ts: link', 'cache/disk.ts: mkdir', 'cache/disk.ts: open', 'cache/disk.ts: rename', 'cache/lock.ts: open',
+      'cli/commands/demo.ts: mkdtempSync', 'fs-read.ts: open', 'fs-read.ts: openSync',
+    ]);
   });
 
   it('the shared file reader opens read-only and non-blocking, nothing else', () => {

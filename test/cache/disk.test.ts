@@ -235,6 +235,18 @@ describe('diskSession', () => {
   });
 });
 
+describe('files the cache creates', () => {
+  it('every creating open is mode 0600, the mkdir 0700, the chmod 0700 (source check)', () => {
+    for (const file of ['disk.ts', 'lock.ts']) {
+      const source = readFileSync(new URL(`../../src/cache/${file}`, import.meta.url), 'utf8');
+      const creating = [...source.matchAll(/open\(([^;]*O_CREAT[^;]*)\)/g)].map((m) => m[1]!);
+      expect(creating.length).toBeGreaterThan(0);
+      for (const call of creating) expect(call).toMatch(/, 0o600$/);
+      for (const m of source.matchAll(/\b(mkdir|chmod)\(([^;]*)\)/g)) expect(m[2]).toMatch(/0o700/);
+    }
+  });
+});
+
 describe('writeAtomic', () => {
   it('replaces the directory entry (temp file + rename), never writes into the old file; leaves no temp file', async () => {
     mkdirSync(dir, { recursive: true });
