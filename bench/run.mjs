@@ -18,6 +18,7 @@ const sections = [
   ['profile resolution', benchProfileResolution],
   ['sts client', benchSts],
   ['sts role chain', benchRoleChain],
+  ['disk session cache (real processes)', async () => (await import('./disk-cache.mjs')).benchDiskCache()],
   ['instance and container metadata', benchMetadata],
   ['metadata static stability', async () => (await import('./metadata-stability.mjs')).benchMetadataStability()],
   ['install footprint', benchFootprint],

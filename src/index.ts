@@ -5,6 +5,7 @@ export { makeCredentials, maskAccessKeyId } from './credentials.js';
 export { CredentialsError, CredentialsNotFound, CredentialsNotFoundError, isNotFound, type CredentialsErrorOptions } from './errors.js';
 export type { Logger } from './logger.js';
 export type { Clock } from './clock.js';
+export type { DiskCacheOption, DiskCacheSettings } from './cache/disk.js';
 export { named, type InvalidatableProvider } from './provider.js';
 export { chain, NoCredentialsError, type ChainProvider } from './chain.js';
 export { refreshing, REFRESH_DEFAULTS, RenewalBackoffError, type RefreshingOptions, type RefreshingProvider, type RefreshingStatus } from './refreshing.js';

@@ -67,6 +67,11 @@ export interface FromIniOptions extends SharedConfigOptions {
    * `AWS_ENDPOINT_URL`, `[services]` signin `endpoint_url`, `endpoint_url` and `https://<region>.signin.aws.amazon.com`.
    */
   readonly login?: Pick<FromLoginOptions, 'endpoint' | 'cacheDir' | 'timeoutMs' | 'agent'>;
+  /**
+   * Keep role sessions and expiring `credential_process` output on disk, shared by processes and with
+   * the AWS CLI: `true` (`~/.aws/cli/cache`) or `{ dir }`. Default: `CREDCHAIN_DISK_CACHE`, else off.
+   */
+  readonly diskCache?: import('../../cache/disk.js').DiskCacheOption;
 }
 
 /** Portal and token-cache settings for SSO profiles (the rest comes from the profile). */
@@ -258,6 +263,7 @@ async function buildProviders(
     caching.push(r);
     return r;
   };
+  if (options.diskCache !== undefined || env.CREDCHAIN_DISK_CACHE) options = { ...options, diskCache: (await import('../../cache/disk.js')).resolveDiskCache(options.diskCache, env) ?? false };
   let provider = await buildBase(plan.base, config, sts, env, options, cache);
   if (plan.roleHops.length === 0) return provider;
   for (const hop of plan.roleHops) {
@@ -269,6 +275,7 @@ async function buildProviders(
       ...(hop.durationSeconds !== undefined ? { durationSeconds: hop.durationSeconds } : {}),
       ...(hop.mfaSerial !== undefined ? { mfaSerial: hop.mfaSerial, tokenCode: () => options.tokenCode!(hop.mfaSerial!) } : {}),
       ...stsProviderOptions(sts, env, options),
+      ...(options.diskCache ? { diskCache: options.diskCache } : {}),
     });
     caching.push(provider);
   }
@@ -301,7 +308,7 @@ async function buildBase(
     }
     case 'process':
       return cache(
-        fromProcess({
+        (options.diskCache ? (await import('../../cache/sts.js')).processThroughDisk(options.diskCache, base, options.logger) : (p: CredentialProvider) => p)(fromProcess({
           command: base.command,
           profileName: base.profileName,
           ...(base.accountId !== undefined ? { accountId: base.accountId } : {}),
@@ -309,7 +316,7 @@ async function buildBase(
           env,
           ...(options.platform !== undefined ? { platform: options.platform } : {}),
           ...(options.now !== undefined ? { now: options.now } : {}),
-        }),
+        })),
       );
     case 'credential-source':
       switch (base.name) {
