@@ -16,10 +16,11 @@ import { execCommand } from './commands/exec.js';
 import { stderrLogger } from './logger.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { demoCommand } from './commands/demo.js';
+import { serveCommand } from './commands/serve.js';
 import { StatusLine, terminalTokenCode } from './prompt.js';
 import type { CredentialProvider } from '../credentials.js';
 
-const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, explainCommand, demoCommand];
+const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, serveCommand, explainCommand, demoCommand];
 
 const GLOBAL_HELP = `credchain: find AWS credentials the way the AWS CLI does
 
