@@ -88,7 +88,7 @@ describe('credchain serve: the container-credentials protocol', () => {
     expect(ok.headers['cache-control']).toBe('no-store');
     expect(Object.keys(ok.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
 
-    for (const headers of [{}, { authorization: `${TOKEN}x` }, { authorization: TOKEN.slice(0, -1) }, { authorization: `Bearer ${TOKEN}` }]) {
+    for (const headers of [{}, { authorization: `${TOKEN}x` }, { authorization: TOKEN.slice(0, -1) }, { authorization: `Bearer ${TOKEN}` }] as Record<string, string>[]) {
       const refused = await request(s.url, { headers });
       expect(refused.status).toBe(401);
       expect(refused.body).toBe('Unauthorized\n');

@@ -128,8 +128,8 @@ GET /healthz (no token) answers {"state": "fresh|advisory|failing|expired", "exp
       },
       logger,
     );
-    ctx.stdout.write(`${JSON.stringify({ url: running.server.url, tokenFile: running.token.file })}\n`);
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    // Listening for the stop signals before the line goes out: whoever reads it may signal at once.
+    const signal = new Promise<NodeJS.Signals>((resolve) => {
       const stopOn = (s: NodeJS.Signals) => {
         process.off('SIGTERM', stopOn);
         process.off('SIGINT', stopOn);
@@ -138,7 +138,8 @@ GET /healthz (no token) answers {"state": "fresh|advisory|failing|expired", "exp
       process.on('SIGTERM', stopOn);
       process.on('SIGINT', stopOn);
     });
-    logger.info?.(`serve: ${signal} received, stopping`);
+    ctx.stdout.write(`${JSON.stringify({ url: running.server.url, tokenFile: running.token.file })}\n`);
+    await signal.then((s) => logger.info?.(`serve: ${s} received, stopping`));
     await running.stop();
     return EXIT.ok;
   },
