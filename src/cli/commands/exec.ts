@@ -32,7 +32,8 @@ const TERMINAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
 export const execCommand: Command = {
   name: 'exec',
   summary: 'run a command with the resolved credentials in its environment',
-  usage: `credchain exec [--server [--token-env]] -- <command> [args...]
+  usage: `credchain exec -- <command> [args...]
+       credchain exec --server [--token-env] -- <command> [args...]
 
 Runs the command with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
 AWS_CREDENTIAL_EXPIRATION, AWS_ACCOUNT_ID and AWS_REGION set (variables the credentials lack are
