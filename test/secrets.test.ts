@@ -651,7 +651,15 @@ describe('files credchain writes', () => {
       .filter((f) => !f.startsWith(path.join(SRC, 'testing') + path.sep))
       .flatMap((f) => fsWritersIn(readFileSync(f, 'utf8')).map((name) => `${path.relative(SRC, f)}: ${name}`));
     // fs-read.ts is the one file reader: it opens read-only (checked below), never creates or writes.
-    expect(writers).toEqual(['cli/commands/demo.ts: mkdtempSync', 'fs-read.ts: open', 'fs-read.ts: openSync']);
+    // serve/token.ts: the server's token, written 0600 with 'wx' (never over a file), in a 0700 temp dir or where --token-file says.
+    expect(writers).toEqual([
+      'cli/commands/demo.ts: mkdtempSync',
+      'fs-read.ts: open',
+      'fs-read.ts: openSync',
+      'serve/token.ts: chmodSync',
+      'serve/token.ts: mkdtempSync',
+      'serve/token.ts: writeFileSync',
+    ]);
   });
 
   it('the shared file reader opens read-only and non-blocking, nothing else', () => {

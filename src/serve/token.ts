@@ -1,8 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CredentialsError } from '../errors.js';
+import { FileReadError, readFileSafeSync } from '../fs-read.js';
 
 /** Where the token lives and whether the server made it (then `remove()` deletes what it made). */
 export interface ServerToken {
@@ -41,11 +42,15 @@ export function loadOrCreateToken(file: string | undefined): ServerToken {
     return { token, file: path, generated: true, remove: () => rmSync(dir, { recursive: true, force: true }) };
   }
   let text: string;
+  let stats: Stats;
   try {
-    text = readFileSync(file, 'utf8');
+    // The project's one reader: read-only, non-blocking (a FIFO does not hang us), size-capped.
+    ({ text, stats } = readFileSafeSync(file, 4096));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new CredentialsError(`${PROVIDER}: cannot read the token file ${file} (${code ?? 'error'})`, { providerName: PROVIDER });
+    if (!(error instanceof FileReadError) || error.problem !== 'missing' || error.code !== 'ENOENT') {
+      const reason = error instanceof FileReadError ? error.reason : 'read failed';
+      throw new CredentialsError(`${PROVIDER}: cannot read the token file ${file}: ${reason}`, { providerName: PROVIDER });
+    }
     const token = generateToken();
     try {
       writeFileSync(file, token, { mode: 0o600, flag: 'wx' });
@@ -68,7 +73,7 @@ export function loadOrCreateToken(file: string | undefined): ServerToken {
       providerName: PROVIDER,
     });
   }
-  const mode = statSync(file).mode & 0o777;
+  const mode = stats.mode & 0o777;
   const warning =
     (mode & 0o077) !== 0
       ? `the token file ${file} is readable by other users (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it unless that is intended`
