@@ -216,4 +216,21 @@ describe('credchain exec --server', () => {
     const withEnv = await runCli(['--profile', 'deploy', 'exec', '--server', '--token-env', '--', process.execPath, '-e', show], env);
     expect(JSON.parse(withEnv.stdout)).toMatchObject({ file: null, token: 'set' });
   }, 60_000);
+
+  it('warns when the [default] profile holds credentials, which the child SDK would try before the server', async () => {
+    expect((await runCli(['--profile', 'deploy', 'exec', '--server', '--', process.execPath, '-e', '0'], serveEnv())).stderr).not.toMatch(/\[default\] profile/);
+    const withDefault = makeAwsHome({
+      credentials: `[default]\naws_access_key_id = AKIADEFAULT000000000\naws_secret_access_key = default-secret-canary\n[src]\naws_access_key_id = ${USER.accessKeyId}\naws_secret_access_key = ${USER.secretAccessKey}\n`,
+      config: `[profile deploy]\nrole_arn = ${ROLE}\nsource_profile = src\n`,
+    });
+    try {
+      const r = await runCli(['--profile', 'deploy', 'exec', '--server', '--', process.execPath, '-e', '0'], { ...serveEnv(), HOME: withDefault.home });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/the \[default\] profile of the shared files sets aws_access_key_id; the command's AWS SDK tries that profile before/);
+      probe.text('exec --server warning', r.stderr);
+      expect(probe.leaks(secrets())).toEqual([]);
+    } finally {
+      withDefault.remove();
+    }
+  }, 60_000);
 });

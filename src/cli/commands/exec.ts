@@ -2,7 +2,27 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { shortText, terminalSafe } from '../../errors.js';
 import { UsageError, type Command } from '../context.js';
+import { loadSharedConfig } from '../../index.js';
 import { startServe, type RunningServe } from './serve.js';
+
+/** Keys that make a profile a credential source of its own in the SDKs' chains (before container credentials). */
+const PROFILE_CREDENTIAL_KEYS = ['aws_access_key_id', 'role_arn', 'credential_process', 'sso_session', 'sso_start_url', 'web_identity_token_file', 'login_session'];
+
+/**
+ * The child's SDK reads the `default` profile (AWS_PROFILE is removed): one holding credentials comes
+ * before container credentials in every SDK's chain, so the server would be bypassed. Says so, once.
+ */
+async function defaultProfileWarning(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    const profile = (await loadSharedConfig({ env })).profile;
+    const key = PROFILE_CREDENTIAL_KEYS.find((k) => profile?.[k] !== undefined);
+    return key === undefined
+      ? undefined
+      : `credchain exec --server: the [default] profile of the shared files sets ${key}; the command's AWS SDK tries that profile before the server's container credentials, so it may not use them (move those settings to a named profile)\n`;
+  } catch {
+    return undefined; // a broken file is the SDK's to report
+  }
+}
 
 /** Variables that would make the child's SDK use something other than the server: removed with --server. */
 const STATIC_AND_PROFILE_VARIABLES = [
@@ -76,6 +96,8 @@ AWS_PROFILE and the key variables are removed from its environment.`,
       set('AWS_CONTAINER_CREDENTIALS_FULL_URI', running.server.url);
       if (tokenEnv) set('AWS_CONTAINER_AUTHORIZATION_TOKEN', running.token.token);
       else set('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', running.token.file);
+      const warning = await defaultProfileWarning(env);
+      if (warning) ctx.stderr.write(terminalSafe(warning));
     } else {
       const credentials = await ctx.provider()();
       set('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
