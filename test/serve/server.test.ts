@@ -202,6 +202,9 @@ describe('credchain serve: renewing ahead of the clients’ margin', () => {
     clock.advance(55 * MINUTE);
     for (let i = 0; i < 5; i += 1) expect((await request(s.url, { headers: { authorization: TOKEN } })).status).toBe(200);
     expect(inner.calls).toBe(2);
+    // Inside the margin with nothing better to be had: healthy, but a renewal is due.
+    const health = await request(s.url.replace('/credentials', '/healthz'));
+    expect([health.status, JSON.parse(health.body).state]).toEqual([200, 'advisory']);
   });
 
   it('a failing renewal serves the still-valid credentials and backs off; expired ones never: 503', async () => {
