@@ -17,10 +17,11 @@ import { stderrLogger } from './logger.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { demoCommand } from './commands/demo.js';
 import { cacheCommand } from './commands/cache.js';
+import { serveCommand } from './commands/serve.js';
 import { StatusLine, terminalTokenCode } from './prompt.js';
 import type { CredentialProvider } from '../credentials.js';
 
-const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, explainCommand, cacheCommand, demoCommand];
+const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, serveCommand, explainCommand, cacheCommand, demoCommand];
 
 const GLOBAL_HELP = `credchain: find AWS credentials the way the AWS CLI does
 
