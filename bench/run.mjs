@@ -18,8 +18,10 @@ const sections = [
   ['profile resolution', benchProfileResolution],
   ['sts client', benchSts],
   ['sts role chain', benchRoleChain],
+  ['disk session cache (real processes)', async () => (await import('./disk-cache.mjs')).benchDiskCache()],
   ['instance and container metadata', benchMetadata],
   ['metadata static stability', async () => (await import('./metadata-stability.mjs')).benchMetadataStability()],
+  ['serve: fleet and load', async () => [...(await (await import('./serve-fleet.mjs')).benchServeFleet()), ...(await (await import('./serve-load.mjs')).benchServeLoad())]],
   ['install footprint', benchFootprint],
   ['bundled (esbuild, webpack)', benchBundle],
 ];

@@ -35,6 +35,8 @@ export interface DefaultChainOptions {
   readonly tokenFile?: Omit<TokenFileOptions, 'env' | 'logger' | 'now'>;
   readonly containerMetadata?: Omit<ContainerMetadataOptions, 'env' | 'logger' | 'now'>;
   readonly instanceMetadata?: Omit<InstanceMetadataOptions, 'env' | 'logger' | 'now'>;
+  /** On-disk session cache of the profile link (see `FromIniOptions.diskCache`). Default: `CREDCHAIN_DISK_CACHE`, else off. */
+  readonly diskCache?: FromIniOptions['diskCache'];
   /** Tuning of the refreshing cache around the chain. */
   readonly refresh?: Omit<RefreshingOptions, 'now' | 'logger'>;
 }
@@ -88,6 +90,7 @@ export function defaultChain(options: DefaultChainOptions = {}): RefreshingProvi
         ...common,
         ...selection,
         ...(options.tokenCode ? { tokenCode: options.tokenCode } : {}),
+        ...(options.diskCache !== undefined ? { diskCache: options.diskCache } : {}),
         sts,
       }),
     ),

@@ -6,5 +6,6 @@ export { fromIni } from './providers/profile/index.js';
 export { fromInstanceMetadata, regionFromInstanceMetadata, fromContainerMetadata } from './providers/metadata/index.js';
 export { fromProcess } from './providers/process/index.js';
 export { fromSso } from './providers/sso/index.js';
+export { fromLogin } from './providers/login/index.js';
 export { loadSharedConfig } from './config/files.js';
 

@@ -5,6 +5,7 @@ export { makeCredentials, maskAccessKeyId } from './credentials.js';
 export { CredentialsError, CredentialsNotFound, CredentialsNotFoundError, isNotFound, type CredentialsErrorOptions } from './errors.js';
 export type { Logger } from './logger.js';
 export type { Clock } from './clock.js';
+export type { DiskCacheOption, DiskCacheSettings } from './cache/disk.js';
 export { named, type InvalidatableProvider } from './provider.js';
 export { chain, NoCredentialsError, type ChainProvider } from './chain.js';
 export { refreshing, REFRESH_DEFAULTS, RenewalBackoffError, type RefreshingOptions, type RefreshingProvider, type RefreshingStatus } from './refreshing.js';
@@ -65,6 +66,8 @@ export type {
 } from './providers/metadata/index.js';
 export { MetadataResponseError, MetadataConfigError, type MetadataResponseErrorOptions } from './providers/metadata/errors.js';
 export { forgetAbsentMetadataEndpoints } from './providers/metadata/off-host.js';
+export { fromLogin } from './lazy-providers.js';
+export type { FromLoginOptions } from './providers/login/index.js';
 export type { SharedConfig, SharedConfigOptions, Env, ConfigLocations, ProfileNameSource, ServicesSections } from './config/files.js';
 export type { Section, Sections } from './config/parse.js';
 export {

@@ -6,6 +6,7 @@ import type { FromProcessOptions } from './providers/process/index.js';
 import type { SharedConfig, SharedConfigOptions } from './config/files.js';
 import type { FromIniOptions } from './providers/profile/index.js';
 import type { FromSsoOptions } from './providers/sso/index.js';
+import type { FromLoginOptions } from './providers/login/index.js';
 import { INNER_PROVIDER } from './trace.js';
 
 type MetadataProvider = InvalidatableProvider & { status(): StaticStabilityStatus };
@@ -52,8 +53,16 @@ export function fromIni(options: FromIniOptions = {}): InvalidatableProvider {
 
 /**
  * Role credentials from the SSO portal (IAM Identity Center) with the token `aws sso login` cached in
- * `~/.aws/sso/cache`; the token is never refreshed here (an expired one asks you to log in again).
+ * `~/.aws/sso/cache`, refreshed through SSO-OIDC for `sso-session` profiles (see sso-oidc.ts).
  */
 export function fromSso(options: FromSsoOptions): InvalidatableProvider {
   return lazyProvider('sso', async () => (await loadHeavy()).fromSso(options));
+}
+
+/**
+ * Credentials of an `aws login` console session (`login_session`), from `~/.aws/login/cache`,
+ * refreshed through the Sign-In service with a DPoP proof (see providers/login.ts).
+ */
+export function fromLogin(options: FromLoginOptions = {}): InvalidatableProvider {
+  return lazyProvider('login', async () => (await loadHeavy()).fromLogin(options));
 }

@@ -651,7 +651,18 @@ describe('files credchain writes', () => {
       .filter((f) => !f.startsWith(path.join(SRC, 'testing') + path.sep))
       .flatMap((f) => fsWritersIn(readFileSync(f, 'utf8')).map((name) => `${path.relative(SRC, f)}: ${name}`));
     // fs-read.ts is the one file reader: it opens read-only (checked below), never creates or writes.
-    expect(writers).toEqual(['cli/commands/demo.ts: mkdtempSync', 'fs-read.ts: open', 'fs-read.ts: openSync']);
+    // atomic-write.ts is the one file writer (the SSO and `aws login` token caches): a new temp file, 0600, renamed.
+    // serve/token.ts: the server's token, written 0600 with 'wx' (never over a file), in a 0700 temp dir or where --token-file says.
+    // cache/ is the opt-in disk session cache (issue 14): its creating opens are 0600 and its mkdir 0700 (test/cache/disk.test.ts).
+    expect(writers).toEqual([
+      'atomic-write.ts: open', 'atomic-write.ts: rename',
+      'cache/disk.ts: chmod', 'cache/disk.ts: link', 'cache/disk.ts: mkdir', 'cache/disk.ts: open', 'cache/disk.ts: rename', 'cache/lock.ts: open',
+      'cli/commands/demo.ts: mkdtempSync', 'fs-read.ts: open', 'fs-read.ts: openSync',
+      'serve/token.ts: chmodSync', 'serve/token.ts: mkdtempSync', 'serve/token.ts: writeFileSync',
+    ]);
+    const atomic = readFileSync(path.join(SRC, 'atomic-write.ts'), 'utf8');
+    expect(atomic).toContain("await open(temp, 'wx', mode)");
+    expect(atomic).toContain('mode = 0o600');
   });
 
   it('the shared file reader opens read-only and non-blocking, nothing else', () => {

@@ -10,6 +10,8 @@ export interface GlobalFlags {
   profile?: string;
   region?: string;
   debug: boolean;
+  /** --cache: keep sessions on disk (CREDCHAIN_DISK_CACHE names the directory, else ~/.aws/cli/cache). */
+  cache?: boolean;
 }
 
 /** Everything a command touches, injectable so commands run in-process in tests. */

@@ -16,14 +16,16 @@ import { execCommand } from './commands/exec.js';
 import { stderrLogger } from './logger.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { demoCommand } from './commands/demo.js';
+import { cacheCommand } from './commands/cache.js';
+import { serveCommand } from './commands/serve.js';
 import { StatusLine, terminalTokenCode } from './prompt.js';
 import type { CredentialProvider } from '../credentials.js';
 
-const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, explainCommand, demoCommand];
+const COMMANDS: readonly Command[] = [whoamiCommand, exportCommand, execCommand, serveCommand, explainCommand, cacheCommand, demoCommand];
 
 const GLOBAL_HELP = `credchain: find AWS credentials the way the AWS CLI does
 
-Usage: credchain [--profile NAME] [--region REGION] [--debug] <command> [options]
+Usage: credchain [--profile NAME] [--region REGION] [--cache] [--debug] <command> [options]
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`).join('\n')}
@@ -31,6 +33,8 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`).join('\n')}
 Global flags:
   --profile NAME   use this profile from ~/.aws/config and ~/.aws/credentials
   --region REGION  the region for STS calls
+  --cache          keep role sessions on disk, shared by processes and the AWS CLI
+                   (~/.aws/cli/cache, or CREDCHAIN_DISK_CACHE=DIR); off by default
   --debug          log what the providers do to stderr (never a secret)
   -h, --help       show help; "credchain <command> --help" for a command
   --version        print credchain's version
@@ -72,6 +76,7 @@ function splitArgs(argv: string[]): { flags: GlobalFlags; help: boolean; version
       if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
       flags[name === '--profile' ? 'profile' : 'region'] = value;
     } else if (name === '--debug') flags.debug = true;
+    else if (name === '--cache' && inline === undefined) flags.cache = true;
     else if ((name === '--help' || name === '-h') && command === undefined) help = true;
     else if (name === '--version' && command === undefined) version = true;
     else if (command === undefined && !arg.startsWith('-')) command = arg;
@@ -149,6 +154,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
           ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
           ...(flags.region !== undefined ? { region: flags.region } : {}),
           ...(logger ? { logger } : {}),
+          // --cache: CREDCHAIN_DISK_CACHE's directory when it names one, else the default.
+          ...(flags.cache ? { diskCache: /^(|0|1|true|false|yes|no|on|off)$/i.test(env.CREDCHAIN_DISK_CACHE?.trim() ?? '') ? true : { dir: env.CREDCHAIN_DISK_CACHE!.trim() } } : {}),
           tokenCode: terminalTokenCode(stdin, stderr, status),
         }),
         status,

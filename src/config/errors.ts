@@ -1,5 +1,4 @@
 import { CredentialsError, shortList, shortText } from '../errors.js';
-import type { IgnoredProfileSection } from './parse.js';
 
 const PROVIDER = 'ini';
 
@@ -86,6 +85,17 @@ export class ProfileCycleError extends ProfileConfigError {
  */
 export class UnsupportedProfileError extends ProfileConfigError {
   override name = 'UnsupportedProfileError';
+}
+
+/** A `[...]` header that looked like a profile but was not taken as one (see `parseSharedFile`). */
+export interface IgnoredProfileSection {
+  /** Names a user may have meant: the name as written and, if different, the one the AWS CLI reads (quotes removed). */
+  readonly names: readonly string[];
+  /** The name the AWS CLI gives this section, when it takes it as a profile. */
+  readonly awsCliName: string | undefined;
+  readonly filePath: string;
+  readonly lineNumber: number;
+  readonly reason: string;
 }
 
 /**

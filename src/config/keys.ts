@@ -20,6 +20,8 @@ export const KEY = {
   ssoRegion: 'sso_region',
   ssoAccountId: 'sso_account_id',
   ssoRoleName: 'sso_role_name',
+  /** Set by `aws login`: the console session whose cached credentials the profile uses. */
+  loginSession: 'login_session',
   region: 'region',
   endpointUrl: 'endpoint_url',
   services: 'services',

@@ -1,4 +1,6 @@
-import { ConfigParseError } from './errors.js';
+import { ConfigParseError, type IgnoredProfileSection } from './errors.js';
+
+export type { IgnoredProfileSection } from './errors.js';
 
 /**
  * Shared config/credentials file parsing, following the reference parser (smithy-rs
@@ -33,16 +35,6 @@ export interface ParsedFile {
   readonly ignoredProfiles: readonly IgnoredProfileSection[];
 }
 
-/** A `[...]` header that looked like a profile but was not taken as one (see `parseSharedFile`). */
-export interface IgnoredProfileSection {
-  /** Names a user may have meant: the name as written and, if different, the one the AWS CLI reads (quotes removed). */
-  readonly names: readonly string[];
-  /** The name the AWS CLI gives this section, when it takes it as a profile. */
-  readonly awsCliName: string | undefined;
-  readonly filePath: string;
-  readonly lineNumber: number;
-  readonly reason: string;
-}
 
 const IDENTIFIER = /^[A-Za-z0-9_\-/.%@:+]+$/;
 
@@ -168,6 +160,29 @@ export function parseSharedFile(text: string, kind: FileKind, filePath: string):
   return new SharedFileParser(text, kind, filePath).parse();
 }
 
+/** `text.indexOf(ch, from)`, or `text.length` when it is not there. */
+function indexOrLength(text: string, ch: string, from: number): number {
+  const at = text.indexOf(ch, from);
+  return at < 0 ? text.length : at;
+}
+
+/**
+ * Recently seen (lower-case) key names, by a hash of their length and first and last characters:
+ * the same few keys recur in every section, and reusing the string that has already been used as a
+ * property name spares a copy and its lookup in V8's string table on every store.
+ */
+const KEY_NAMES: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+
+/** `text.slice(start, end)`, or an equal string seen before. */
+function internKey(text: string, start: number, end: number): string {
+  const slot = ((end - start) * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1)) & 1023;
+  const known = KEY_NAMES[slot];
+  if (known !== undefined && known.length === end - start && text.startsWith(known, start)) return known;
+  const key = text.slice(start, end);
+  KEY_NAMES[slot] = key;
+  return key;
+}
+
 const INVALID_NAME = 'the name may only hold letters, digits and - / . % @ _ : +';
 
 /**
@@ -185,6 +200,12 @@ class SharedFileParser {
     'sso-session': emptyRecord(),
     services: emptyRecord(),
   };
+  /**
+   * Where the next `#` and `;` are at or after `scanFrom` (`length` when there is none): one
+   * `indexOf` per comment character instead of a test per character of each value.
+   */
+  private nextHash = -1;
+  private nextSemicolon = -1;
   private readonly warnings: string[] = [];
   private readonly ignoredProfiles: IgnoredProfileSection[] = [];
   // Config-file `[default]` sections, kept apart until we know whether `[profile default]` exists.
@@ -216,7 +237,8 @@ class SharedFileParser {
       if (newline < 0) newline = length;
       const end = newline > start && text.charCodeAt(newline - 1) === 0x0d ? newline - 1 : newline;
       this.lineNumber++;
-      if (!this.simpleProperty(start, end)) this.line(text.slice(start, end));
+      const first = start < end ? text.charCodeAt(start) : -1;
+      if (!(first === 0x5b /* [ */ ? this.simpleHeader(start, end) : this.simpleProperty(start, end))) this.line(text.slice(start, end));
       start = newline + 1;
     }
     const { out, warnings } = this;
@@ -252,19 +274,62 @@ class SharedFileParser {
     i++;
     while (i < end && isBlankCode(text.charCodeAt(i))) i++;
     const valueStart = i;
-    let valueEnd = i;
-    for (; i < end; i++) {
-      const code = text.charCodeAt(i);
-      if (code === 0x23 /* # */ || code === 0x3b /* ; */) return false; // comment rules: general path
-      if (!isBlankCode(code)) valueEnd = i + 1;
-    }
-    const key = text.slice(start, keyEnd);
+    // The name holds no `#`/`;` (not name characters), so only the value can; comment rules: general path.
+    if (this.nextHash < valueStart) this.nextHash = indexOrLength(text, '#', valueStart);
+    if (this.nextHash < end) return false;
+    if (this.nextSemicolon < valueStart) this.nextSemicolon = indexOrLength(text, ';', valueStart);
+    if (this.nextSemicolon < end) return false;
+    let valueEnd = end;
+    while (valueEnd > valueStart && isBlankCode(text.charCodeAt(valueEnd - 1))) valueEnd--;
     // Most keys are already lower-case; `toLowerCase` would allocate a copy of each.
-    this.property = upperCase ? key.toLowerCase() : key;
+    this.property = upperCase ? text.slice(start, keyEnd).toLowerCase() : internKey(text, start, keyEnd);
     const value = text.slice(valueStart, valueEnd);
     this.inSubProperties = value === '';
     this.propertyKept = this.target !== undefined;
     if (this.propertyKept) this.target![this.property] = value;
+    return true;
+  }
+
+  /**
+   * The fast path for the usual header, `[name]` (credentials) or `[profile name]`,
+   * `[sso-session name]`, `[services name]` (config), with a valid name, blanks only around the
+   * parts and nothing after `]`, scanned in place. Returns false, having changed nothing, for any
+   * other header (`[default]` in a config file, comments, invalid names, errors).
+   */
+  private simpleHeader(start: number, end: number): boolean {
+    const text = this.text;
+    let i = start + 1;
+    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
+    let out = this.out.profile;
+    let isProfile = true;
+    if (this.kind === 'config') {
+      const prefixEnd = i + (text.startsWith('profile', i) ? 7 : text.startsWith('sso-session', i) ? 11 : text.startsWith('services', i) ? 8 : 0);
+      if (prefixEnd === i || prefixEnd >= end || !isBlankCode(text.charCodeAt(prefixEnd))) return false;
+      if (prefixEnd - i === 11) out = this.out['sso-session'];
+      else if (prefixEnd - i === 8) out = this.out.services;
+      isProfile = prefixEnd - i === 7;
+      i = prefixEnd + 1;
+      while (i < end && isBlankCode(text.charCodeAt(i))) i++;
+    }
+    const nameStart = i;
+    while (i < end) {
+      const code = text.charCodeAt(i);
+      if (code >= 128 || NAME_CHAR[code] === 0) break;
+      i++;
+    }
+    const nameEnd = i;
+    if (nameEnd === nameStart) return false;
+    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
+    if (i === end || text.charCodeAt(i) !== 0x5d /* ] */) return false;
+    i++;
+    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
+    if (i !== end) return false;
+    const name = text.slice(nameStart, nameEnd);
+    if (isProfile && this.kind === 'config' && name === 'default') this.prefixedDefaultSeen = true;
+    this.inSection = true;
+    this.property = undefined;
+    this.inSubProperties = false;
+    this.target = out[name] ??= emptySection();
     return true;
   }
 

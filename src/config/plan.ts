@@ -14,7 +14,8 @@ export { ProfileSectionIgnoredError } from './errors.js';
  * (`create_credential_resolver` + `ProfileProviderBuilder.providers`):
  *   1. `role_arn` (unless `web_identity_token_file` is set) with `source_profile`/`credential_source`
  *   2. `web_identity_token_file` (+ `role_arn`)
- *   3. SSO (`sso_session` / `sso_*`)
+ *   3. SSO (`sso_session` / `sso_*`), then `login_session` (`aws login`; our choice of place: next to SSO,
+ *      the other source `aws … login` caches)
  *   4. static keys set in the credentials file
  *   5. `credential_process`
  *   6. static keys set in the config file
@@ -44,7 +45,8 @@ export type BaseSource =
       readonly ssoRegion: string;
       readonly ssoAccountId?: string;
       readonly ssoRoleName?: string;
-    });
+    })
+  | (Origin & { readonly kind: 'login'; readonly loginSession: string; readonly region?: string });
 
 export interface RoleHop {
   /** The profile whose `role_arn` this is. */
@@ -177,6 +179,11 @@ class Planner {
     }
     const sso = this.ssoOf(name, profile);
     if (sso) return sso;
+    const loginSession = value(profile, KEY.loginSession);
+    if (loginSession !== undefined) {
+      const region = value(profile, KEY.region);
+      return { kind: 'login', profileName: name, loginSession, ...(region !== undefined ? { region } : {}) };
+    }
     const keysInCredentialsFile =
       this.input.credentialsFileProfiles === undefined || hasStaticKeys(this.input.credentialsFileProfiles[name]);
     if (keysInCredentialsFile && hasStaticKeys(profile)) return this.staticOf(name, profile);

@@ -23,3 +23,5 @@ export {
   type RecordedTraffic,
   type ReplayedRequest,
 } from './replay-server.js';
+export { startOidcServer, type OidcServer, type OidcServerOptions, type OidcClient, type OidcFault, type OidcRequestRecord } from './oidc-server.js';
+export { startSigninServer, generateDpopKey, type SigninServer, type SigninServerOptions, type SigninSession, type SigninFault, type SigninRequestRecord, type SigninIssued, type DpopVerdict } from './signin-server.js';

@@ -39,6 +39,8 @@ function toProfileChain(plan: CredentialPlan): Array<Record<string, unknown>> {
         };
       case 'process':
         return { CredentialProcess: { command: b.command } };
+      case 'login':
+        return { Login: { login_session: b.loginSession } };
       case 'sso':
         return {
           Sso: {

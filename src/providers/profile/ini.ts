@@ -13,6 +13,7 @@ import { fromEnv } from '../env.js';
 import { fromContainerMetadata, fromInstanceMetadata, type ContainerMetadataOptions, type InstanceMetadataOptions } from '../metadata/index.js';
 import { fromProcess } from '../process/index.js';
 import { fromSso, type FromSsoOptions } from '../sso/index.js';
+import { fromLogin, type FromLoginOptions } from '../login/index.js';
 import { fromAssumeRole, fromTokenFile, type TokenCodeFn } from '../sts/index.js';
 import { configuredEndpoint } from './endpoint.js';
 import { ProfileCredentialsError } from './errors.js';
@@ -61,10 +62,20 @@ export interface FromIniOptions extends SharedConfigOptions {
    * `https://portal.sso.<sso_region>.amazonaws.com`.
    */
   readonly sso?: IniSsoOptions;
+  /**
+   * Settings for `login_session` profiles (`aws login`). `endpoint` here wins over `AWS_ENDPOINT_URL_SIGNIN`,
+   * `AWS_ENDPOINT_URL`, `[services]` signin `endpoint_url`, `endpoint_url` and `https://<region>.signin.aws.amazon.com`.
+   */
+  readonly login?: Pick<FromLoginOptions, 'endpoint' | 'cacheDir' | 'timeoutMs' | 'agent'>;
+  /**
+   * Keep role sessions and expiring `credential_process` output on disk, shared by processes and with
+   * the AWS CLI: `true` (`~/.aws/cli/cache`) or `{ dir }`. Default: `CREDCHAIN_DISK_CACHE`, else off.
+   */
+  readonly diskCache?: import('../../cache/disk.js').DiskCacheOption;
 }
 
 /** Portal and token-cache settings for SSO profiles (the rest comes from the profile). */
-export type IniSsoOptions = Pick<FromSsoOptions, 'endpoint' | 'tokenCacheDir' | 'timeoutMs' | 'agent'>;
+export type IniSsoOptions = Pick<FromSsoOptions, 'endpoint' | 'oidcEndpoint' | 'tokenCacheDir' | 'timeoutMs' | 'agent'>;
 
 const PROVIDER = 'ini';
 
@@ -171,6 +182,8 @@ interface StsSettings {
   readonly client: IniStsOptions;
   /** The SSO portal endpoint when one is given or configured; otherwise fromSso picks the regional one. */
   readonly ssoEndpoint: string | undefined;
+  readonly ssoOidcEndpoint: string | undefined;
+  readonly signinEndpoint: string | undefined;
 }
 
 function nonBlank(v: string | undefined): string | undefined {
@@ -186,7 +199,9 @@ function stsSettings(config: SharedConfig, plan: CredentialPlan, env: Env, optio
   const region = nonBlank(env.AWS_REGION) ?? nonBlank(env.AWS_DEFAULT_REGION) ?? plan.region;
   const endpoint = options.sts?.endpoint ?? configuredEndpoint({ serviceId: 'sts', env, profile: config.profile, services: config.services })?.url;
   const ssoEndpoint = options.sso?.endpoint ?? configuredEndpoint({ serviceId: 'sso', env, profile: config.profile, services: config.services })?.url;
-  return { region, endpoint, client: options.sts ?? {}, ssoEndpoint };
+  const ssoOidcEndpoint = options.sso?.oidcEndpoint ?? configuredEndpoint({ serviceId: 'sso oidc', env, profile: config.profile, services: config.services })?.url;
+  const signinEndpoint = options.login?.endpoint ?? configuredEndpoint({ serviceId: 'signin', env, profile: config.profile, services: config.services })?.url;
+  return { region, endpoint, client: options.sts ?? {}, ssoEndpoint, ssoOidcEndpoint, signinEndpoint };
 }
 
 /**
@@ -198,6 +213,9 @@ const ENV_SETTINGS = [
   'AWS_DEFAULT_REGION',
   'AWS_ENDPOINT_URL_STS',
   'AWS_ENDPOINT_URL_SSO',
+  'AWS_ENDPOINT_URL_SSO_OIDC',
+  'AWS_ENDPOINT_URL_SIGNIN',
+  'AWS_LOGIN_CACHE_DIRECTORY',
   'AWS_ENDPOINT_URL',
   'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
 ] as const;
@@ -212,7 +230,7 @@ function envStampOf(env: Env): string {
 function fingerprintOf(plan: CredentialPlan, sts: StsSettings): string {
   const base = plan.base;
   const baseParts = base.kind === 'static' ? [base.credentials.accessKeyId, base.credentials.accountId] : [base];
-  return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint, sts.ssoEndpoint]);
+  return JSON.stringify([base.kind, base.profileName, baseParts, plan.roleHops, sts.region, sts.endpoint, sts.ssoEndpoint, sts.ssoOidcEndpoint, sts.signinEndpoint]);
 }
 
 function sameStaticKeys(a: CredentialPlan, b: CredentialPlan): boolean {
@@ -245,6 +263,7 @@ async function buildProviders(
     caching.push(r);
     return r;
   };
+  if (options.diskCache !== undefined || env.CREDCHAIN_DISK_CACHE) options = { ...options, diskCache: (await import('../../cache/disk.js')).resolveDiskCache(options.diskCache, env) ?? false };
   let provider = await buildBase(plan.base, config, sts, env, options, cache);
   if (plan.roleHops.length === 0) return provider;
   for (const hop of plan.roleHops) {
@@ -256,6 +275,7 @@ async function buildProviders(
       ...(hop.durationSeconds !== undefined ? { durationSeconds: hop.durationSeconds } : {}),
       ...(hop.mfaSerial !== undefined ? { mfaSerial: hop.mfaSerial, tokenCode: () => options.tokenCode!(hop.mfaSerial!) } : {}),
       ...stsProviderOptions(sts, env, options),
+      ...(options.diskCache ? { diskCache: options.diskCache } : {}),
     });
     caching.push(provider);
   }
@@ -288,7 +308,7 @@ async function buildBase(
     }
     case 'process':
       return cache(
-        fromProcess({
+        (options.diskCache ? (await import('../../cache/sts.js')).processThroughDisk(options.diskCache, base, options.logger) : (p: CredentialProvider) => p)(fromProcess({
           command: base.command,
           profileName: base.profileName,
           ...(base.accountId !== undefined ? { accountId: base.accountId } : {}),
@@ -296,7 +316,7 @@ async function buildBase(
           env,
           ...(options.platform !== undefined ? { platform: options.platform } : {}),
           ...(options.now !== undefined ? { now: options.now } : {}),
-        }),
+        })),
       );
     case 'credential-source':
       switch (base.name) {
@@ -332,6 +352,22 @@ async function buildBase(
         ...stsProviderOptions(sts, env, options),
       });
     }
+    case 'login': {
+      // The Sign-In region: the login profile's own `region` first, as the JS SDK does, then the chain's.
+      const region = base.region ?? sts.region;
+      return cache(
+        fromLogin({
+          loginSession: base.loginSession,
+          profile: base.profileName,
+          ...options.login,
+          ...(region !== undefined ? { region } : {}),
+          ...(sts.signinEndpoint !== undefined ? { endpoint: sts.signinEndpoint } : {}),
+          ...(options.logger !== undefined ? { logger: options.logger } : {}),
+          env,
+          ...(options.now !== undefined ? { now: options.now } : {}),
+        }),
+      );
+    }
     case 'sso': {
       if (base.ssoAccountId === undefined || base.ssoRoleName === undefined) {
         // smithy-rs: such a profile "will resolve an access token instead of credentials" (AWS Builder ID).
@@ -352,6 +388,8 @@ async function buildBase(
           profileName: base.profileName,
           ...options.sso,
           ...(sts.ssoEndpoint !== undefined ? { endpoint: sts.ssoEndpoint } : {}),
+          ...(sts.ssoOidcEndpoint !== undefined ? { oidcEndpoint: sts.ssoOidcEndpoint } : {}),
+          ...(options.logger !== undefined ? { logger: options.logger } : {}),
           env,
           ...(options.now !== undefined ? { now: options.now } : {}),
         }),
@@ -380,6 +418,8 @@ function describeBase(base: BaseSource): string {
       return `web identity token file ${base.tokenFile} for ${base.roleArn} (profile \`${base.profileName}\`)`;
     case 'process':
       return `credential_process of profile \`${base.profileName}\``;
+    case 'login':
+      return `console login session (login_session) of profile \`${base.profileName}\``;
     case 'sso':
       return base.ssoAccountId !== undefined
         ? `SSO role ${base.ssoRoleName} in account ${base.ssoAccountId} of profile \`${base.profileName}\``

@@ -9,14 +9,18 @@ import { FileReadError, MAX_TOKEN_FILE_BYTES, readFileSafe } from '../../fs-read
 import { HttpRequestError, httpRequest } from '../../http/request.js';
 import { named } from '../../provider.js';
 import { SsoPortalError, SsoTokenError } from './errors.js';
+import { ssoAccessTokenWithRefresh } from './oidc.js';
+import type { Logger } from '../../logger.js';
 
 export { SsoPortalError, SsoTokenError } from './errors.js';
 
 /**
  * `fromSso`: role credentials from the IAM Identity Center (SSO) portal, with the access token that
- * `aws sso login` left in `~/.aws/sso/cache`, as the AWS CLI v2 and SDKs do. The token is never
- * refreshed here (no OIDC CreateToken): a missing or expired token is a real error telling the user
- * to log in again. The token file is read at every call, so a new login is used at the next renewal.
+ * `aws sso login` left in `~/.aws/sso/cache`, as the AWS CLI v2 and SDKs do. For an `sso-session`
+ * profile, a token within 5 minutes of expiry is refreshed with SSO-OIDC CreateToken and written back
+ * (oidc.ts); a legacy profile's token is not, as in the CLI. A missing or expired token is a real
+ * error telling the user to log in again. The token file is read at every call, so a new login is
+ * used at the next renewal.
  */
 
 const PROVIDER = 'sso';
@@ -35,6 +39,10 @@ export interface FromSsoOptions {
   readonly profileName?: string;
   /** Portal base URL. @default `https://portal.sso.<ssoRegion>.amazonaws.com` */
   readonly endpoint?: string;
+  /** SSO-OIDC base URL, for token refresh. @default `https://oidc.<ssoRegion>.amazonaws.com` */
+  readonly oidcEndpoint?: string;
+  /** Token refresh warnings (never with a token). @default silent */
+  readonly logger?: Logger;
   /** Where the token cache lives. @default `<home>/.aws/sso/cache` (home from HOME, USERPROFILE, …) */
   readonly tokenCacheDir?: string;
   /** Environment used to find the home directory. @default process.env */
@@ -92,6 +100,11 @@ export function fromSso(options: FromSsoOptions): CredentialProvider {
     if (typeof expiresAt !== 'string') throw fail(`in ${file} has no expiresAt`);
     const expiresMs = Date.parse(expiresAt);
     if (Number.isNaN(expiresMs)) throw fail(`in ${file} has an expiresAt that is not a date`);
+    if (options.ssoSession !== undefined) {
+      const { oidcEndpoint: endpoint, timeoutMs, agent, logger } = options;
+      const extra = { ...(endpoint !== undefined ? { endpoint } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(agent !== undefined ? { agent } : {}), ...(logger !== undefined ? { logger } : {}) };
+      return ssoAccessTokenWithRefresh({ file, cached: cached as Record<string, unknown>, accessToken, expiresMs, ssoRegion: options.ssoRegion, now, fail, ...extra });
+    }
     if (expiresMs <= now()) throw fail(`in ${file} expired at ${new Date(expiresMs).toISOString()}`);
     return accessToken;
   };

@@ -74,6 +74,7 @@ export function fromAssumeRole(options: AssumeRoleOptions): StsSessionProvider |
       return {
         about,
         keyParts: [await callerDigestOf(caller), input, mfaScope],
+        disk: { caller, input: { ...input, roleSessionName: options.roleSessionName }, awsCliKey: true },
         fetch: async () => {
           const tokenCode = await askTokenCode(NAME, options, state);
           const out = await client.assumeRole({ ...input, ...(tokenCode !== undefined ? { tokenCode } : {}) }, signedBy(caller));

@@ -29,6 +29,8 @@ export interface StsProviderOptions {
   readonly refresh?: false | RefreshTuning;
   /** Share sessions through the process-wide STS session cache. @default true */
   readonly sessionCache?: boolean;
+  /** Also keep sessions on disk, shared by processes and with the AWS CLI (see src/cache/disk.ts). @default false */
+  readonly diskCache?: import('../../cache/disk.js').DiskCacheOption;
 }
 
 /** A bare STS-backed provider (`refresh: false`): `invalidate()` drops its entry in the session cache. */
@@ -41,6 +43,8 @@ export interface SessionPlan {
   /** Calls STS; only runs when the cache has no shareable session. */
   readonly fetch: () => Promise<Credentials>;
   readonly about: StsCallSubject;
+  /** What the disk cache keys on, for providers whose sessions may be kept on disk. */
+  readonly disk?: import('../../cache/sts.js').StsDiskPlan;
 }
 
 /** State kept across the attempts of one renewal (e.g. the MFA code, asked for once). */
@@ -101,6 +105,7 @@ export function sessionProvider(spec: SessionProviderSpec): StsSessionProvider |
   // renewing (refreshing's windows at full jitter), so a renewal never gets back the session it renews.
   const shareable = (session: CachedSession, nowMs: number) => nowMs < renewalWindow(session.obtainedAt, session.expiresAt, tuning, 1).refreshAt;
   let lastKey: string | undefined;
+  let forgetDisk: (() => void) | undefined;
 
   /** This provider's own STS call (through the session cache); throws the client's errors as they are. */
   const session = async (plan: SessionPlan): Promise<Credentials> => {
@@ -109,7 +114,11 @@ export function sessionProvider(spec: SessionProviderSpec): StsSessionProvider |
     // Keyed by operation, not provider: fromWebIdentity and fromTokenFile with the same token share.
     const key = await sessionKeyOf([plan.about.operation, endpoint.url.href, endpoint.signingRegion, ...plan.keyParts]);
     lastKey = key;
-    const { credentials, cached } = await sharedSession({ key, now, shareable, fetch: plan.fetch });
+    const { disk } = plan;
+    const fetch = options.diskCache && disk
+      ? async () => (await import('../../cache/sts.js')).stsThroughDisk({ option: options.diskCache!, operation: plan.about.operation, endpoint: endpoint.url.href, signingRegion: endpoint.signingRegion, disk, now, shareable, fetch: plan.fetch, log, name, onServed: (f) => (forgetDisk = f) })
+      : plan.fetch;
+    const { credentials, cached } = await sharedSession({ key, now, shareable, fetch });
     log.debug(`${name}: ${cached ? 'shared session from the STS session cache' : 'new STS session'} ${maskAccessKeyId(credentials.accessKeyId)} expires ${credentials.expiration?.toISOString() ?? 'never'}`);
     return credentials;
   };
@@ -132,6 +141,7 @@ export function sessionProvider(spec: SessionProviderSpec): StsSessionProvider |
   const provider = named(name, bare as StsSessionProvider);
   provider.invalidate = () => {
     if (lastKey !== undefined) dropSession(lastKey);
+    forgetDisk?.();
   };
   if (options.refresh === false) return provider;
   return refreshing(provider, {

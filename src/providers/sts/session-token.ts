@@ -47,6 +47,7 @@ export function fromSessionToken(options: SessionTokenOptions): StsSessionProvid
       return {
         about: { providerName: NAME, operation: 'GetSessionToken', subject },
         keyParts: [await callerDigestOf(caller), input, mfaScope],
+        disk: { caller, input },
         fetch: async () => {
           const tokenCode = await askTokenCode(NAME, options, state);
           return (await client.getSessionToken({ ...input, ...(tokenCode !== undefined ? { tokenCode } : {}) }, signedBy(caller))).credentials;
