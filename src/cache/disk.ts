@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
+import { writeFileAtomic } from '../atomic-write.js';
 import { chmod, link, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -143,23 +144,8 @@ export async function readSafe(path: string): Promise<string | undefined> {
   }
 }
 
-/** Writes `text` to `path` atomically: a 0600 temp file in the same directory, fsync, rename. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-}
+/** Writes `text` to `path` atomically (the package's one atomic writer: 0600 temp file, fsync, rename). */
+export const writeAtomic = (path: string, text: string): Promise<void> => writeFileAtomic(path, text);
 
 export const SALT_FILE = 'credchain-salt';
 const salts = new Map<string, Promise<Buffer>>();
