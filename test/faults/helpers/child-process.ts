@@ -48,8 +48,30 @@ export async function runChild(script: string, flags: string[] = [], deadlineMs 
   const dir = await buildChildEntry();
   const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, script);
+  const r = await spawnScript(file, { flags, deadlineMs });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, exitLagMs: r.killed ? Infinity : r.exitLagMs, killed: r.killed };
+}
+
+export interface SpawnedScript {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** From spawn to the child's own exit. */
+  elapsedMs: number;
+  /** From the child's last stdout write to its exit. */
+  exitLagMs: number;
+  killed: boolean;
+}
+
+/**
+ * Runs `node ...flags file` with only PATH (plus `env`) in its environment; SIGKILL after `deadlineMs`.
+ * Resolves on 'exit', not 'close': a descendant that kept our pipes open must not hide when the child
+ * itself exited. The one child runner of the fault and metadata tests.
+ */
+export function spawnScript(file: string, { flags = [], env = {}, deadlineMs = 20_000 }: { flags?: string[]; env?: Record<string, string>; deadlineMs?: number } = {}): Promise<SpawnedScript> {
+  const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...flags, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+    const child = spawn(process.execPath, [...flags, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...env } });
     let stdout = '';
     let stderr = '';
     let lastOutputAt = performance.now();
@@ -65,9 +87,9 @@ export async function runChild(script: string, flags: string[] = [], deadlineMs 
     }, deadlineMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      const exitLagMs = killed ? Infinity : performance.now() - lastOutputAt;
+      const now = performance.now();
       // Let the pipes drain before resolving.
-      setImmediate(() => resolve({ code, stdout, stderr, exitLagMs, killed }));
+      setImmediate(() => resolve({ code, stdout, stderr, elapsedMs: now - started, exitLagMs: now - lastOutputAt, killed }));
     });
   });
 }

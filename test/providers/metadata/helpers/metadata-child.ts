@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 import type { ChildResult } from '../../../faults/helpers/child-process.js';
+import { spawnScript } from '../../../faults/helpers/child-process.js';
 
 const entry = fileURLToPath(new URL('./metadata-child-entry.ts', import.meta.url));
 let built: Promise<string> | undefined;
@@ -37,25 +37,6 @@ export async function runMetadataChild(script: string, kind: 'esm' | 'cjs', dead
   const dir = await buildMetadataChild();
   const file = join(dir, `script-${Math.random().toString(36).slice(2)}.${kind === 'esm' ? 'mjs' : 'cjs'}`);
   writeFileSync(file, script);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
-    let stdout = '';
-    let stderr = '';
-    let lastOutputAt = performance.now();
-    let killed = false;
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      lastOutputAt = performance.now();
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, deadlineMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const exitLagMs = killed ? Infinity : performance.now() - lastOutputAt;
-      setImmediate(() => resolve({ code, stdout, stderr, exitLagMs, killed }));
-    });
-  });
+  const r = await spawnScript(file, { deadlineMs });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, exitLagMs: r.killed ? Infinity : r.exitLagMs, killed: r.killed };
 }
