@@ -389,7 +389,7 @@ class Planner {
 /** A key's value; an empty value counts as unset. */
 function value(profile: Section, key: string): string | undefined {
   const v = profile[key];
-  return v === undefined || v === '' ? undefined : v;
+  return v === '' ? undefined : v;
 }
 
 /** `aws_session_token`, else botocore's legacy `aws_security_token`. */
