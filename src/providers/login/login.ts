@@ -7,7 +7,8 @@ import { homeDirectory, loadSharedConfig, type Env } from '../../config/files.js
 import { makeCredentials, type CredentialProvider, type Credentials } from '../../credentials.js';
 import { CredentialsError, CredentialsNotFound } from '../../errors.js';
 import { FileReadError, MAX_TOKEN_FILE_BYTES, readFileSafe } from '../../fs-read.js';
-import { HttpRequestError, headerValue, httpRequest } from '../../http/request.js';
+import { SAFE_ERROR_CODE, requestJson } from '../../http/json.js';
+import { headerValue } from '../../http/request.js';
 import { toFullLogger, type Logger } from '../../logger.js';
 import { named } from '../../provider.js';
 
@@ -147,7 +148,6 @@ interface LoginToken {
   readonly dpopKey: string;
 }
 
-const CODE = /^[A-Za-z][A-Za-z0-9_.#:-]{0,80}$/;
 const REASONS: Record<string, string> = {
   TOKEN_EXPIRED: 'the console session has expired',
   USER_CREDENTIALS_CHANGED: 'the password changed since the login; log in with the new password',
@@ -164,9 +164,8 @@ async function createOAuth2Token(
 ): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string; refreshToken: string; expiresInSeconds: number }> {
   const url = new URL(`${endpoint.replace(/\/+$/, '')}/v1/token`);
   const where = `Sign-In CreateOAuth2Token (${url.origin})`;
-  let response;
-  try {
-    response = await httpRequest({
+  const { response, body } = await requestJson(
+    {
       url,
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', dpop: dpopProof(key, 'POST', `${url.origin}${url.pathname}`, nowMs) },
@@ -174,21 +173,12 @@ async function createOAuth2Token(
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxBodyBytes: MAX_BODY_BYTES,
       ...(options.agent !== undefined ? { agent: options.agent } : {}),
-    });
-  } catch (error) {
-    const reason = error instanceof HttpRequestError ? `${error.kind}${error.code !== undefined ? ` ${error.code}` : ''}` : 'failed';
-    throw new SigninTokenError(`${where} failed (${reason})`, undefined, undefined, error);
-  }
-  let body: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = JSON.parse(response.body);
-    body = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    body = undefined;
-  }
+    },
+    (reason, cause) => new SigninTokenError(`${where} failed (${reason})`, undefined, undefined, cause),
+  );
   if (response.status !== 200) {
-    const type = [headerValue(response, 'x-amzn-errortype')?.split(':')[0], body?.__type].find((t): t is string => typeof t === 'string' && CODE.test(t));
-    const code = typeof body?.error === 'string' && CODE.test(body.error) ? body.error : undefined;
+    const type = [headerValue(response, 'x-amzn-errortype')?.split(':')[0], body?.__type].find((t): t is string => typeof t === 'string' && SAFE_ERROR_CODE.test(t));
+    const code = typeof body?.error === 'string' && SAFE_ERROR_CODE.test(body.error) ? body.error : undefined;
     const known = code !== undefined ? REASONS[code] : undefined;
     const label = [type, code].filter((v) => v !== undefined).join(' ');
     throw new SigninTokenError(`${where} answered HTTP ${response.status}${label !== '' ? ` ${label}` : ''}${known !== undefined ? ` (${known})` : ''}`, response.status, code);

@@ -2,7 +2,8 @@ import type http from 'node:http';
 import type { Clock } from '../../clock.js';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { CredentialsError } from '../../errors.js';
-import { HttpRequestError, headerValue, httpRequest } from '../../http/request.js';
+import { SAFE_ERROR_CODE, requestJson } from '../../http/json.js';
+import { headerValue } from '../../http/request.js';
 import { toFullLogger, type Logger } from '../../logger.js';
 
 /**
@@ -59,15 +60,12 @@ export class SsoOidcError extends CredentialsError {
   }
 }
 
-const CODE = /^[A-Za-z][A-Za-z0-9_.#:-]{0,80}$/;
-
 /** SSO-OIDC `CreateToken` with `grantType: refresh_token`: `POST /token`, JSON in and out, unsigned. */
 export async function createTokenWithRefreshToken(input: CreateTokenInput): Promise<CreateTokenOutput> {
   const url = new URL(`${input.endpoint.replace(/\/+$/, '')}/token`);
   const where = `SSO-OIDC CreateToken (${url.origin})`;
-  let response;
-  try {
-    response = await httpRequest({
+  const { response, body } = await requestJson(
+    {
       url,
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -75,22 +73,13 @@ export async function createTokenWithRefreshToken(input: CreateTokenInput): Prom
       timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxBodyBytes: MAX_BODY_BYTES,
       ...(input.agent !== undefined ? { agent: input.agent } : {}),
-    });
-  } catch (error) {
-    const reason = error instanceof HttpRequestError ? `${error.kind}${error.code !== undefined ? ` ${error.code}` : ''}` : 'failed';
-    throw new SsoOidcError(`${where} failed (${reason})`, undefined, undefined, error);
-  }
-  let body: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = JSON.parse(response.body);
-    body = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    body = undefined;
-  }
+    },
+    (reason, cause) => new SsoOidcError(`${where} failed (${reason})`, undefined, undefined, cause),
+  );
   if (response.status !== 200) {
     // Only the OAuth error code (`invalid_grant`, ...) or the error type header is quoted, never the rest.
     const errorType = headerValue(response, 'x-amzn-errortype')?.split(':')[0];
-    const code = [body?.error, errorType].find((c): c is string => typeof c === 'string' && CODE.test(c));
+    const code = [body?.error, errorType].find((c): c is string => typeof c === 'string' && SAFE_ERROR_CODE.test(c));
     throw new SsoOidcError(`${where} answered HTTP ${response.status}${code !== undefined ? ` ${code}` : ''}`, response.status, code);
   }
   const accessToken = body?.accessToken;

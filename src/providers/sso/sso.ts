@@ -6,7 +6,7 @@ import { homeDirectory, type Env } from '../../config/files.js';
 import { makeCredentials, type CredentialProvider, type Credentials } from '../../credentials.js';
 import { CredentialsError } from '../../errors.js';
 import { FileReadError, MAX_TOKEN_FILE_BYTES, readFileSafe } from '../../fs-read.js';
-import { HttpRequestError, httpRequest } from '../../http/request.js';
+import { requestJson } from '../../http/json.js';
 import { named } from '../../provider.js';
 import { SsoPortalError, SsoTokenError } from './errors.js';
 import { ssoAccessTokenWithRefresh } from './oidc.js';
@@ -115,20 +115,17 @@ export function fromSso(options: FromSsoOptions): CredentialProvider {
     url.searchParams.set('account_id', options.ssoAccountId);
     url.searchParams.set('role_name', options.ssoRoleName);
     const where = `the SSO portal (${url.origin})`;
-    let response;
-    try {
-      response = await httpRequest({
+    const { response, body } = await requestJson(
+      {
         url,
         method: 'GET',
         headers: { 'x-amz-sso_bearer_token': token, accept: 'application/json' },
         timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         maxBodyBytes: MAX_BODY_BYTES,
         ...(options.agent !== undefined ? { agent: options.agent } : {}),
-      });
-    } catch (error) {
-      const reason = error instanceof HttpRequestError ? `${error.kind}${error.code !== undefined ? ` ${error.code}` : ''}` : 'failed';
-      throw new SsoPortalError(`Could not get credentials for ${who} from ${where}: the request failed (${reason}).`, undefined, error);
-    }
+      },
+      (reason, cause) => new SsoPortalError(`Could not get credentials for ${who} from ${where}: the request failed (${reason}).`, undefined, cause),
+    );
     const { status } = response;
     if (status === 401 || status === 403) {
       throw new SsoPortalError(
@@ -140,12 +137,7 @@ export function fromSso(options: FromSsoOptions): CredentialProvider {
       // The body is never quoted: it may echo the request or hold credentials.
       throw new SsoPortalError(`${where} answered HTTP ${status} for ${who}; no credentials were returned.`, status);
     }
-    let role: Record<string, unknown> | undefined;
-    try {
-      role = (JSON.parse(response.body) as { roleCredentials?: Record<string, unknown> } | null)?.roleCredentials;
-    } catch {
-      role = undefined;
-    }
+    const role = body?.roleCredentials as Record<string, unknown> | null | undefined;
     const field = (name: string) => (typeof role?.[name] === 'string' && role[name] !== '' ? (role[name] as string) : undefined);
     const accessKeyId = field('accessKeyId');
     const secretAccessKey = field('secretAccessKey');
