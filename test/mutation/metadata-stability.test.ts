@@ -40,7 +40,34 @@ function setup(sourceKey?: () => string | undefined) {
   const ok = (key: string, expiration?: number) =>
     steps.push(async () => ({ accessKeyId: key, secretAccessKey: 's', ...(expiration !== undefined ? { expiration: new Date(expiration) } : {}) }));
   const fail = (message = 'boom') => steps.push(async () => Promise.reject(new Error(message)));
-  return { clock, lines, stable, ok, fail, backgrounds };
+  /** A step that waits until the test settles it: `resolve(key)` or `reject(message)`. */
+  const gated = () => {
+    let settle!: (outcome: { key: string; expiration?: number } | { error: string }) => void;
+    const outcome = new Promise<{ key: string; expiration?: number } | { error: string }>((r) => (settle = r));
+    steps.push(async () => {
+      const o = await outcome;
+      if ('error' in o) throw new Error(o.error);
+      return { accessKeyId: o.key, secretAccessKey: 's', ...(o.expiration !== undefined ? { expiration: new Date(o.expiration) } : {}) };
+    });
+    return {
+      resolve: async (key: string, expiration?: number) => {
+        settle({ key, ...(expiration !== undefined ? { expiration } : {}) });
+        await flush();
+      },
+      reject: async (error: string) => {
+        settle({ error });
+        await flush();
+      },
+    };
+  };
+  /** First success at T0 (valid an hour), then a failed renewal: extended, next attempt at T0 + 5 s. */
+  const extended = async (key = 'ASIAKEY00001') => {
+    ok(key, T0 + 3_600_000);
+    await stable();
+    fail();
+    await stable();
+  };
+  return { clock, lines, stable, ok, fail, gated, extended, backgrounds };
 }
 
 describe('metadata/stability (mutation)', () => {
@@ -261,5 +288,165 @@ describe('metadata/stability (mutation)', () => {
     expect(extendedInfoOf(plain, extended)).toEqual({ provider: 'p', since: new Date(T0), nextAttemptAt: new Date(T0 + 5_000) });
     expect(extendedInfoOf(plain, first)).toBeUndefined();
     expect(extendedInfoOf(plain, undefined)).toBeUndefined();
+  });
+
+  it('one background attempt at a time: calls while it runs start no other, whatever the time', async () => {
+    const { clock, stable, gated, extended, backgrounds } = setup();
+    await extended();
+    clock.advance(5_000);
+    const running = gated();
+    expect((await stable()).expiration).toEqual(new Date(T0 + 6_000));
+    clock.advance(60_000);
+    const during = await stable();
+    expect(during.expiration).toEqual(new Date(T0 + 66_000)); // a second from now, not the (past) attempt time
+    expect(stable.status()).toMatchObject({ attempting: true, failures: 1 });
+    expect(backgrounds).toEqual([false, false, true]);
+    await running.reject('still down');
+    expect(stable.status()).toMatchObject({ attempting: false, failures: 2, lastError: 'still down', nextAttemptAt: new Date(T0 + 75_000) });
+    expect((await stable()).expiration).toEqual(new Date(T0 + 75_000));
+  });
+
+  it('an attempt that ends after invalidate changes nothing, even once a new extension has begun', async () => {
+    for (const outcome of ['success', 'failure'] as const) {
+      const { clock, stable, ok, fail, gated, extended, backgrounds } = setup();
+      await extended();
+      clock.advance(5_000);
+      const old = gated();
+      await stable(); // starts the old attempt
+      stable.invalidate();
+      // The next call waits for the source; it fails, so a new extension begins (no attempt running).
+      fail('down again');
+      const again = await stable();
+      expect(again.expiration).toEqual(new Date(T0 + 10_000));
+      expect(stable.status()).toEqual({
+        extended: true,
+        since: new Date(T0 + 5_000),
+        nextAttemptAt: new Date(T0 + 10_000),
+        attempting: false,
+        failures: 1,
+        lastError: 'renewing credentials failed (down again)',
+      });
+      // Its attempt is due and starts...
+      clock.advance(5_000);
+      const current = gated();
+      await stable();
+      expect(stable.status().attempting).toBe(true);
+      // ... and the old one ends now: no effect on the new extension, its attempt or the credentials served.
+      if (outcome === 'success') await old.resolve('ASIAOLDFRESH', T0 + 7_200_000);
+      else await old.reject('old failure');
+      expect(stable.status()).toMatchObject({ extended: true, since: new Date(T0 + 5_000), attempting: true, failures: 1 });
+      clock.advance(1_000);
+      const served = await stable();
+      expect(served.accessKeyId).toBe('ASIAKEY00001');
+      expect(served.expiration).toEqual(new Date(T0 + 12_000));
+      expect(backgrounds).toEqual([false, false, true, false, true]);
+      await current.resolve('ASIANEWFRESH', T0 + 7_200_000);
+      expect((await stable()).accessKeyId).toBe('ASIANEWFRESH');
+      expect(stable.status().extended).toBe(false);
+      ok('ASIAAFTER001', T0 + 7_200_000);
+      expect((await stable()).accessKeyId).toBe('ASIAAFTER001');
+    }
+  });
+
+  it('handed-over credentials are served only while valid; without an expiration they always are', async () => {
+    // Expired by the time of the next call (or expiring exactly then): the call asks the source.
+    for (const lateBy of [1, 0]) {
+      const { clock, stable, ok, extended, backgrounds } = setup();
+      await extended();
+      clock.advance(5_000);
+      ok('ASIASHORT001', T0 + 6_000);
+      await stable();
+      await flush();
+      expect(stable.status().extended).toBe(false);
+      clock.set(T0 + 6_000 + lateBy);
+      ok('ASIANEXT0001', T0 + 7_200_000);
+      expect((await stable()).accessKeyId).toBe('ASIANEXT0001');
+      expect(backgrounds).toEqual([false, false, true, false]);
+    }
+    const { clock, stable, ok, extended, backgrounds } = setup();
+    await extended();
+    clock.advance(5_000);
+    ok('ASIANOEXP001');
+    await stable();
+    await flush();
+    clock.advance(86_400_000);
+    const handed = await stable();
+    expect(handed.accessKeyId).toBe('ASIANOEXP001');
+    expect(handed.expiration).toBeUndefined();
+    expect(backgrounds).toEqual([false, false, true]);
+  });
+
+  it('after the source answered again, a later failed renewal extends the fresh credentials', async () => {
+    const { clock, stable, ok, fail, extended, lines } = setup();
+    await extended('ASIAOLDKEY01');
+    clock.advance(5_000);
+    ok('ASIAFRESHKEY', T0 + 60_000);
+    await stable();
+    await flush();
+    expect((await stable()).accessKeyId).toBe('ASIAFRESHKEY');
+    clock.set(T0 + 120_000);
+    fail('down');
+    const served = await stable();
+    expect(served.accessKeyId).toBe('ASIAFRESHKEY');
+    expect(served.expiration).toEqual(new Date(T0 + 125_000));
+    expect(lines.at(-1)).toContain('(****HKEY, issued to expire at');
+  });
+
+  it('invalidate also drops credentials a background attempt handed over: the next call asks the source', async () => {
+    const { clock, stable, ok, extended, backgrounds } = setup();
+    await extended();
+    clock.advance(5_000);
+    ok('ASIAHANDOFF1', T0 + 7_200_000);
+    await stable();
+    await flush();
+    stable.invalidate();
+    ok('ASIAASKED001', T0 + 7_200_000);
+    expect((await stable()).accessKeyId).toBe('ASIAASKED001');
+    expect(backgrounds).toEqual([false, false, true, false]);
+  });
+
+  it('the source budget also holds for a sibling due in the same millisecond', async () => {
+    const a = setup(() => 'same-ms-source');
+    const b = setup(() => 'same-ms-source');
+    await a.extended();
+    await b.extended();
+    a.clock.set(T0 + 5_000);
+    b.clock.set(T0 + 5_000);
+    a.fail();
+    await a.stable();
+    b.fail();
+    await b.stable();
+    await flush();
+    expect(a.backgrounds).toEqual([false, false, true]);
+    expect(b.backgrounds).toEqual([false, false]);
+    expect(b.stable.status().nextAttemptAt).toEqual(new Date(T0 + 10_000));
+  });
+
+  it('extendedInfoOf ends at a cycle of wrappers and finds a hook however deep', async () => {
+    const { stable, extended } = setup();
+    await extended();
+    const served = await stable();
+    const INNER = Symbol.for('credchain.innerProvider');
+    const loop = Object.assign(async () => served, {}) as unknown as Record<symbol, unknown>;
+    loop[INNER] = loop;
+    expect(extendedInfoOf(loop as never, served)).toEqual({ provider: 'p', since: new Date(T0), nextAttemptAt: new Date(T0 + 5_000) });
+    expect(extendedInfoOf(loop as never, undefined)).toBeUndefined();
+    let outer: unknown = exposeStability(named('deep', async () => served), stable);
+    for (let i = 0; i < 40; i++) outer = Object.assign(async () => served, { [INNER]: outer });
+    expect(extendedInfoOf(outer as never, undefined)?.provider).toBe('deep');
+  });
+
+  it('the hook and the mark use registered symbols, so another copy of the package recognises them', async () => {
+    const { stable, extended } = setup();
+    await extended();
+    const provider = exposeStability(named('imds', async () => stable()), stable);
+    const served = await provider();
+    const hook = (provider as unknown as Record<symbol, unknown>)[Symbol.for('credchain.staticStability')] as () => { extended: boolean };
+    expect(hook().extended).toBe(true);
+    expect((served as unknown as Record<symbol, unknown>)[Symbol.for('credchain.extendedCredentials')]).toEqual({
+      provider: 'p',
+      since: new Date(T0),
+      nextAttemptAt: new Date(T0 + 5_000),
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { FileReadError, MAX_TOKEN_FILE_BYTES, readFileSafe } from '../../fs-read.js';
+import { type FileReadError, MAX_TOKEN_FILE_BYTES, readFileSafe } from '../../fs-read.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Credentials } from '../../credentials.js';
 import { CredentialsError, CredentialsNotFound } from '../../errors.js';
@@ -68,19 +68,17 @@ interface ContainerTarget {
 export function containerCredentialsUrl(env: NodeJS.ProcessEnv, relativeUriEndpoint = ECS_CONTAINER_ENDPOINT): ContainerTarget | undefined {
   const relative = settingValue(env, CONTAINER_SETTINGS.relativeUriEnv);
   if (relative !== undefined) {
-    const base = new URL(relativeUriEndpoint);
-    // Joined as text, then checked, so `//other.host/...` cannot redirect the request elsewhere.
-    const url = parseUrl(`${base.origin}${relative.startsWith('/') ? '' : '/'}${relative}`, CONTAINER_SETTINGS.relativeUriEnv);
-    if (url.host !== base.host) {
-      throw configError(`${CONTAINER_SETTINGS.relativeUriEnv} must be a path on ${base.origin}`, CONTAINER_SETTINGS.relativeUriEnv);
-    }
+    // Joined as text after the origin and a slash, so the variable is always a path there: `//other.host/...`
+    // or `@other.host` cannot send the request elsewhere.
+    const { origin } = new URL(relativeUriEndpoint);
+    const url = parseUrl(`${origin}${relative.startsWith('/') ? '' : '/'}${relative}`, CONTAINER_SETTINGS.relativeUriEnv);
     return { url, source: CONTAINER_SETTINGS.relativeUriEnv };
   }
   const full = settingValue(env, CONTAINER_SETTINGS.fullUriEnv);
   if (full === undefined) return undefined;
   const url = parseUrl(full, CONTAINER_SETTINGS.fullUriEnv);
-  if (url.protocol === 'https:') return { url, source: CONTAINER_SETTINGS.fullUriEnv };
-  if (url.protocol === 'http:' && isHttpAllowedHost(url.hostname)) return { url, source: CONTAINER_SETTINGS.fullUriEnv };
+  // parseUrl let only http and https through.
+  if (url.protocol === 'https:' || isHttpAllowedHost(url.hostname)) return { url, source: CONTAINER_SETTINGS.fullUriEnv };
   throw configError(
     `${CONTAINER_SETTINGS.fullUriEnv} (${url.protocol}//${url.host}) must use https, or http to a loopback address, ` +
       `169.254.170.2, 169.254.170.23 or [fd00:ec2::23]`,
@@ -98,8 +96,9 @@ async function authorizationToken(env: NodeJS.ProcessEnv): Promise<string | unde
     try {
       token = (await readFileSafe(file, MAX_TOKEN_FILE_BYTES)).text.trim();
     } catch (error) {
-      const code = error instanceof FileReadError ? error.reason : 'unreadable';
-      throw new CredentialsError(`${PROVIDER}: cannot read the authorization token file ${file} named by ${CONTAINER_SETTINGS.tokenFileEnv} (${code})`, {
+      // readFileSafe throws FileReadError only; its reason names the problem (`it does not exist (ENOENT)`).
+      const { reason } = error as FileReadError;
+      throw new CredentialsError(`${PROVIDER}: cannot read the authorization token file ${file} named by ${CONTAINER_SETTINGS.tokenFileEnv} (${reason})`, {
         providerName: PROVIDER,
         cause: error,
       });
@@ -109,7 +108,7 @@ async function authorizationToken(env: NodeJS.ProcessEnv): Promise<string | unde
     setting = CONTAINER_SETTINGS.tokenEnv;
     token = settingValue(env, CONTAINER_SETTINGS.tokenEnv);
   }
-  if (token !== undefined && /[\r\n\0]/.test(token)) {
+  if (/[\r\n\0]/.test(token ?? '')) {
     throw configError(`the authorization token from ${setting} contains a line break or NUL`, CONTAINER_SETTINGS.tokenEnv);
   }
   return token;
@@ -126,7 +125,8 @@ export function fromContainerMetadata(options: ContainerMetadataOptions = {}): I
   const relativeUriEndpoint = options.relativeUriEndpoint ?? ECS_CONTAINER_ENDPOINT;
   parseUrl(relativeUriEndpoint, 'relativeUriEndpoint');
 
-  let lastUrl: string | undefined;
+  /** The process-wide budget key of the source last asked (see staticallyStable's sourceKey). */
+  let sourceKey: string | undefined;
   const fetch = async ({ background }: { readonly background: boolean }): Promise<Credentials> => {
     const env = options.env ?? process.env;
     const target = containerCredentialsUrl(env, relativeUriEndpoint);
@@ -137,7 +137,7 @@ export function fromContainerMetadata(options: ContainerMetadataOptions = {}): I
     }
     const token = await authorizationToken(env);
     const call: MetadataCall = { method: 'GET', url: target.url, headers: token === undefined ? {} : { authorization: token } };
-    lastUrl = target.url.origin + target.url.pathname;
+    sourceKey = `${PROVIDER} ${target.url.origin}${target.url.pathname}`;
     // Nobody awaits a background attempt: no retry (and so no timer); the backoff spaces them.
     const attemptHttp = background ? { ...http, maxRetries: 0 } : http;
     const res = await withMetadataRetries(attemptHttp, async () => {
@@ -157,7 +157,7 @@ export function fromContainerMetadata(options: ContainerMetadataOptions = {}): I
     now: options.now ?? systemClock,
     random: options.random ?? Math.random,
     logger: toFullLogger(options.logger),
-    sourceKey: () => (lastUrl === undefined ? undefined : `${PROVIDER} ${lastUrl}`),
+    sourceKey: () => sourceKey,
   });
   const provider = named(PROVIDER, () => stable()) as InvalidatableProvider;
   provider.invalidate = () => stable.invalidate();
@@ -165,13 +165,9 @@ export function fromContainerMetadata(options: ContainerMetadataOptions = {}): I
 }
 
 function parseUrl(text: string, setting: string): URL {
-  try {
-    const url = new URL(text);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
-    return url;
-  } catch {
-    throw configError(`${setting} is not a valid http(s) URL`, setting);
-  }
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') return url;
+  throw configError(`${setting} is not a valid http(s) URL`, setting);
 }
 
 function configError(message: string, setting: string): MetadataConfigError {

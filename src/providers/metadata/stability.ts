@@ -59,6 +59,13 @@ export interface StaticallyStable {
 /** The fetch a stable provider wraps; `background` attempts run with no retry (nobody is waiting). */
 export type StableFetch = (attempt: { readonly background: boolean }) => Promise<Credentials>;
 
+interface Extension {
+  readonly since: number;
+  nextAttemptAt: number;
+  failures: number;
+  lastError: string;
+}
+
 // Process-wide: the last background attempt per source, so two providers of one process share the budget.
 const lastBackgroundAttemptAt = new Map<string, number>();
 
@@ -82,20 +89,21 @@ export function stabilityBackoffMs(failures: number, random: number): number {
 export function staticallyStable(fetch: StableFetch, options: StaticStabilityOptions): StaticallyStable {
   const { providerName, now, random, logger } = options;
   let last: Credentials | undefined;
-  let extension: { since: number; nextAttemptAt: number; failures: number; lastError: string } | undefined;
+  let extension: Extension | undefined;
+  /** The running background attempt (of the current extension). */
   let attempt: Promise<void> | undefined;
   /** Fresh credentials a background attempt fetched, handed to the next call (not fetched twice). */
   let handoff: Credentials | undefined;
-  let generation = 0;
 
-  const serveExtended = (): Credentials => {
-    const ext = extension!;
-    const credentials = last!;
-    const t = now();
+  const isExpired = (c: Credentials) => c.expiration !== undefined && c.expiration.getTime() <= now();
+  const expiredReason = (c: Credentials) => `the source returned credentials that expired at ${c.expiration!.toISOString()}`;
+
+  const serveExtended = (ext: Extension): Credentials => {
     // The next attempt time, even when the credentials' own expiration is later: a cache then asks
-    // again when the attempt is due, and so sees the first success within one backoff step.
-    const expiration = new Date(attempt !== undefined ? t + IN_FLIGHT_RECHECK_MS : Math.max(ext.nextAttemptAt, t + 1));
-    const out = makeCredentials({ ...credentials, expiration });
+    // again when the attempt is due, and so sees the first success within one backoff step. (It is
+    // always ahead: a call at or after it starts an attempt or moves it on.)
+    const expiration = new Date(attempt !== undefined ? now() + IN_FLIGHT_RECHECK_MS : ext.nextAttemptAt);
+    const out = makeCredentials({ ...last!, expiration });
     const info: ExtendedInfo = { provider: providerName, since: new Date(ext.since), nextAttemptAt: new Date(ext.nextAttemptAt) };
     Object.defineProperty(out, EXTENDED_MARK, { value: info, enumerable: false });
     return out;
@@ -103,25 +111,25 @@ export function staticallyStable(fetch: StableFetch, options: StaticStabilityOpt
 
   const extend = (reason: string): Credentials => {
     const t = now();
-    extension = { since: t, failures: 1, nextAttemptAt: t + stabilityBackoffMs(1, random()), lastError: reason };
+    const ext: Extension = { since: t, failures: 1, nextAttemptAt: t + stabilityBackoffMs(1, random()), lastError: reason };
+    extension = ext;
     const c = last!;
     logger.warn(
       `${providerName}: ${reason}; serving EXTENDED credentials (${maskAccessKeyId(c.accessKeyId)}` +
         `${c.expiration ? `, issued to expire at ${c.expiration.toISOString()}` : ''}) while the source is retried in the background; ` +
-        `next attempt at ${new Date(extension.nextAttemptAt).toISOString()}`,
+        `next attempt at ${new Date(ext.nextAttemptAt).toISOString()}`,
     );
-    return serveExtended();
+    return serveExtended(ext);
   };
 
-  const failed = (reason: string) => {
-    const ext = extension!;
+  const failed = (ext: Extension, reason: string) => {
     ext.failures += 1;
     ext.lastError = reason;
     ext.nextAttemptAt = now() + stabilityBackoffMs(ext.failures, random());
     logger.debug(`${providerName}: attempt ${ext.failures} while extended failed (${reason}); next attempt at ${new Date(ext.nextAttemptAt).toISOString()}`);
   };
 
-  const startBackground = () => {
+  const startBackground = (ext: Extension) => {
     const key = options.sourceKey?.();
     const t = now();
     if (key !== undefined) {
@@ -129,46 +137,41 @@ export function staticallyStable(fetch: StableFetch, options: StaticStabilityOpt
       // A sibling provider asked this source less than 5 s ago: wait for the budget (a clock that went
       // back, as with separate fake clocks, does not block).
       if (previous !== undefined && previous <= t && t - previous < STABILITY_BACKOFF.minMs) {
-        extension!.nextAttemptAt = previous + STABILITY_BACKOFF.minMs;
+        ext.nextAttemptAt = previous + STABILITY_BACKOFF.minMs;
         return;
       }
       lastBackgroundAttemptAt.set(key, t);
     }
-    const startedIn = generation;
+    // An attempt that ends after `invalidate()` (extension gone, or a new one begun) changes nothing.
     attempt = (async () => {
       try {
         const fresh = await fetch({ background: true });
-        if (startedIn !== generation || extension === undefined) return;
-        if (fresh.expiration !== undefined && fresh.expiration.getTime() <= now()) {
-          last = fresh;
-          failed(`the source returned credentials that expired at ${fresh.expiration.toISOString()}`);
-          return;
-        }
+        if (extension !== ext) return;
+        attempt = undefined;
+        last = fresh;
+        if (isExpired(fresh)) return failed(ext, expiredReason(fresh));
         logger.info(
           `${providerName}: the source answered again; fresh credentials (${maskAccessKeyId(fresh.accessKeyId)}) replace the ` +
-            `EXTENDED ones served since ${new Date(extension.since).toISOString()}`,
+            `EXTENDED ones served since ${new Date(ext.since).toISOString()}`,
         );
-        last = fresh;
         handoff = fresh;
         extension = undefined;
       } catch (error) {
-        if (startedIn === generation && extension !== undefined) failed(messageOf(error));
-      } finally {
-        if (startedIn === generation) attempt = undefined;
+        if (extension !== ext) return;
+        attempt = undefined;
+        failed(ext, messageOf(error));
       }
     })();
   };
 
   const provider = async (): Promise<Credentials> => {
-    if (extension !== undefined && last !== undefined) {
-      if (attempt === undefined && now() >= extension.nextAttemptAt) startBackground();
-      return serveExtended();
+    if (extension !== undefined) {
+      if (attempt === undefined && now() >= extension.nextAttemptAt) startBackground(extension);
+      return serveExtended(extension);
     }
-    if (handoff !== undefined) {
-      const fresh = handoff;
-      handoff = undefined;
-      if (fresh.expiration === undefined || fresh.expiration.getTime() > now()) return fresh;
-    }
+    const ready = handoff;
+    handoff = undefined;
+    if (ready !== undefined && !isExpired(ready)) return ready;
     let fresh: Credentials;
     try {
       fresh = await fetch({ background: false });
@@ -177,13 +180,9 @@ export function staticallyStable(fetch: StableFetch, options: StaticStabilityOpt
       return extend(`renewing credentials failed (${messageOf(error)})`);
     }
     last = fresh;
-    if (fresh.expiration !== undefined && fresh.expiration.getTime() <= now()) {
-      return extend(`the source returned credentials that expired at ${fresh.expiration.toISOString()}`);
-    }
-    return fresh;
+    return isExpired(fresh) ? extend(expiredReason(fresh)) : fresh;
   };
   provider.invalidate = () => {
-    generation += 1;
     extension = undefined;
     attempt = undefined;
     handoff = undefined;
@@ -215,8 +214,11 @@ export function exposeStability<P extends CredentialProvider>(provider: P, stabl
  * (`INNER_PROVIDER`) for a metadata provider that says so, then at the mark on the credentials.
  */
 export function extendedInfoOf(provider: CredentialProvider, credentials: Credentials | undefined): ExtendedInfo | undefined {
+  // Wrappers are followed until one repeats (a cycle would loop forever).
+  const seen = new Set<unknown>();
   let current: unknown = provider;
-  for (let depth = 0; current && depth < 16; depth += 1) {
+  while (current && !seen.has(current)) {
+    seen.add(current);
     const hook = (current as Record<symbol, unknown>)[STABILITY_STATUS];
     if (typeof hook === 'function') {
       const s = (hook as () => StaticStabilityStatus)();
