@@ -2,7 +2,7 @@ import type { Agent } from 'node:http';
 import { systemClock, type Clock } from '../clock.js';
 import { maskAccessKeyId, maskUrl, type CredentialProvider, type Credentials } from '../credentials.js';
 import { CredentialsError, messageOf } from '../errors.js';
-import { headerValue, httpRequest, HttpRequestError, type HttpResponse } from '../http/request.js';
+import { headerValue, httpRequest, type HttpRequestError, type HttpResponse } from '../http/request.js';
 import { toFullLogger, type FullLogger, type Logger } from '../logger.js';
 import type { StsEndpoint } from './endpoints.js';
 import { CLOCK_SKEW_CODES, StsError } from './errors.js';
@@ -205,7 +205,8 @@ export class StsClient {
     const { stub } = this.options;
     if (stub !== undefined) {
       const one = stub === true ? undefined : (stub[op] as StsStub<Op> | undefined);
-      return runStub(op, one, input, this.now() + this.clockOffsetMs);
+      // A stubbed client sends nothing, so it never learns a clock offset.
+      return runStub(op, one, input, this.now());
     }
 
     const { action } = OPERATIONS[op];
@@ -221,10 +222,12 @@ export class StsClient {
         (error) => error instanceof StsError && error.retryable,
         signal,
         (error, retry, delayMs) =>
-          this.logger.debug(`sts: ${action} retry ${retry} of ${this.retryPolicy.maxRetries} in ${Math.round(delayMs)} ms after ${errorCode(error)}`),
+          // Only StsErrors are retried.
+          this.logger.debug(`sts: ${action} retry ${retry} of ${this.retryPolicy.maxRetries} in ${Math.round(delayMs)} ms after ${(error as StsError).code}`),
       );
     } catch (error) {
-      if (signal?.aborted && !(error instanceof StsError && error.code === 'RequestAborted'))
+      // Aborted in a backoff sleep or before sending: say so. An answer that arrived first is kept.
+      if (signal?.aborted && !(error instanceof StsError))
         throw new StsError({ code: 'RequestAborted', serviceMessage: 'the call was aborted', operation: action, cause: error });
       throw error;
     }
@@ -304,10 +307,10 @@ export class StsClient {
           type: parsed.type,
         });
       }
-      const requestId = parsed.requestId ?? headerRequestId ?? '';
+      const requestId = parsed.requestId ?? headerRequestId;
       if (status < 200 || status >= 300)
         return invalidResponse(action, status, requestId, `HTTP ${status} came with a success document`);
-      return toOutput(op, parsed.result, requestId);
+      return toOutput(op, parsed.result, requestId ?? '');
     } catch (error) {
       if (!(error instanceof UnreadableBody)) throw error;
       return invalidResponse(action, status, headerRequestId, error.message);
@@ -383,23 +386,18 @@ function redact(message: string, secrets: readonly string[]): string {
   return out;
 }
 
-function errorCode(error: Error): string {
-  return error instanceof StsError ? error.code : error.name;
-}
-
 function invalidResponse(action: string, status: number, requestId: string | undefined, why: string): StsError {
   // The body is never quoted: it may hold credentials.
-  return new StsError({ code: 'InvalidResponse', serviceMessage: `unreadable response: ${why}`, operation: action, statusCode: status, ...(requestId ? { requestId } : {}) });
+  return new StsError({ code: 'InvalidResponse', serviceMessage: `unreadable response: ${why}`, operation: action, statusCode: status, requestId });
 }
 
+/** `httpRequest` fails with an HttpRequestError, whose `kind` says how; anything else (no kind) counts as a network failure. */
 function transportError(error: unknown, action: string): StsError {
-  if (error instanceof HttpRequestError) {
-    // Not a transport hiccup: the server answered, with more than any STS response holds. Retrying gets the same.
-    if (error.kind === 'too-large') return new StsError({ code: 'InvalidResponse', serviceMessage: `unreadable response: ${error.message}`, operation: action, cause: error });
-    const code = error.kind === 'timeout' ? 'TimeoutError' : error.kind === 'aborted' ? 'RequestAborted' : 'NetworkingError';
-    return new StsError({ code, serviceMessage: error.message, operation: action, cause: error });
-  }
-  return new StsError({ code: 'NetworkingError', serviceMessage: messageOf(error), operation: action, cause: error });
+  const { kind } = error as Partial<HttpRequestError>;
+  // Not a transport hiccup: the server answered, with more than any STS response holds. Retrying gets the same.
+  if (kind === 'too-large') return new StsError({ code: 'InvalidResponse', serviceMessage: `unreadable response: ${messageOf(error)}`, operation: action, cause: error });
+  const code = kind === 'timeout' ? 'TimeoutError' : kind === 'aborted' ? 'RequestAborted' : 'NetworkingError';
+  return new StsError({ code, serviceMessage: messageOf(error), operation: action, cause: error });
 }
 
 function combineSignals(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
