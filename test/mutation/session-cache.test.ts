@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Credentials } from '../../src/credentials.js';
 import { CredentialsError } from '../../src/errors.js';
 import {
@@ -152,5 +152,76 @@ describe('sts/session-cache (mutation)', () => {
     const p2 = privateScope();
     expect(p1).toMatch(/^private-\d+$/);
     expect(Number(p2.slice(8))).toBe(Number(p1.slice(8)) + 1);
+  });
+
+  it('a fresh process starts enabled with 100 entries, and dropping a session before any was cached is harmless', async () => {
+    vi.resetModules();
+    const fresh = await import('../../src/providers/sts/session-cache.js');
+    expect(fresh.stsSessionCacheInfo()).toEqual({ enabled: true, maxEntries: 100, size: 0 });
+    expect(() => fresh.dropSession('nothing')).not.toThrow();
+    expect(() => fresh.clearStsSessionCache()).not.toThrow();
+  });
+
+  it('clearStsSessionCache forgets stored sessions and fetches under way', async () => {
+    const clock = createFakeClock(T0);
+    configureStsSessionCache({ now: clock.now });
+    let fetches = 0;
+    const request = (release?: Promise<void>) => ({
+      key: 'k-clear',
+      now: clock.now,
+      shareable: () => true,
+      fetch: async () => {
+        fetches += 1;
+        await release;
+        return session(`AKID${fetches}`, T0 + 3_600_000);
+      },
+    });
+    await sharedSession(request());
+    clearStsSessionCache();
+    expect(stsSessionCacheInfo().size).toBe(0);
+    expect((await sharedSession(request())).cached).toBe(false);
+    expect(fetches).toBe(2);
+
+    let release!: () => void;
+    clearStsSessionCache();
+    const slow = sharedSession(request(new Promise<void>((r) => (release = r))));
+    clearStsSessionCache();
+    const next = sharedSession(request());
+    expect((await next).cached).toBe(false);
+    release();
+    await slow;
+    expect(fetches).toBe(4);
+  });
+
+  it('a dropped fetch that settles late does not forget the fetch that replaced it', async () => {
+    const clock = createFakeClock(T0);
+    configureStsSessionCache({ now: clock.now });
+    let fetches = 0;
+    const releases: Array<() => void> = [];
+    const request = {
+      key: 'k-late',
+      now: clock.now,
+      shareable: () => true,
+      fetch: async () => {
+        fetches += 1;
+        await new Promise<void>((r) => releases.push(r));
+        return session(`AKID${fetches}`, T0 + 3_600_000);
+      },
+    };
+    const first = sharedSession(request);
+    await Promise.resolve();
+    dropSession('k-late');
+    const second = sharedSession(request);
+    await Promise.resolve();
+    expect(fetches).toBe(2);
+    releases[0]!();
+    await first;
+    // The second fetch is still under way: a third caller joins it rather than starting another.
+    const third = sharedSession(request);
+    await Promise.resolve();
+    expect(fetches).toBe(2);
+    releases[1]!();
+    expect((await third).credentials.accessKeyId).toBe('AKID2');
+    expect((await second).cached).toBe(false);
   });
 });
