@@ -36,7 +36,8 @@ export const ECS_CONTAINER_ENDPOINT = 'http://169.254.170.2';
  * IP literals only. Not `localhost`: a name goes through the resolver (hosts file, DNS), which can
  * send the request, with its authorization token, somewhere else.
  */
-const HTTP_ALLOWED_HOSTS = new Set(['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]', '[::1]']);
+// `localhost` as botocore and the JS SDK allow it (Greengrass's token exchange service is at http://localhost:<port>).
+const HTTP_ALLOWED_HOSTS = new Set(['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]', '[::1]', 'localhost']);
 
 export interface ContainerMetadataOptions extends MetadataHttpOptions {
   /** The environment to read, at each call. @default process.env */

@@ -222,13 +222,15 @@ describe('full URI rules', () => {
     'http://169.254.170.23/v1/credentials',
     'http://[fd00:ec2::23]/v1/credentials',
     'https://creds.example.com/v1',
+    'http://localhost/creds',
+    'http://LocalHost:8080/x',
   ];
   for (const uri of allowed) {
     it(`allows ${uri}`, () => {
       expect(containerCredentialsUrl({ AWS_CONTAINER_CREDENTIALS_FULL_URI: uri })?.url.href).toBe(new URL(uri).href);
     });
   }
-  const refused = ['http://169.254.169.254/latest', 'http://192.0.2.1/creds', 'http://128.0.0.1/creds', 'http://localhost/creds', 'http://LocalHost:8080/x', 'http://localhost.example.com/x', 'ftp://127.0.0.1/x', 'not a url'];
+  const refused = ['http://169.254.169.254/latest', 'http://192.0.2.1/creds', 'http://128.0.0.1/creds', 'http://localhost.example.com/x', 'http://localhost./x', 'ftp://127.0.0.1/x', 'not a url'];
   for (const uri of refused) {
     it(`refuses ${uri} with a real error and sends nothing`, async () => {
       expect(() => containerCredentialsUrl({ AWS_CONTAINER_CREDENTIALS_FULL_URI: uri })).toThrow(MetadataConfigError);
@@ -239,12 +241,21 @@ describe('full URI rules', () => {
       expect(error.message).toContain('AWS_CONTAINER_CREDENTIALS_FULL_URI');
     });
   }
+  it('http://localhost:<port> (Greengrass) resolves credentials from a loopback server', async () => {
+    const { server, clock } = await setup();
+    const url = new URL(server.url);
+    url.hostname = 'localhost';
+    const viaName = fromContainerMetadata({ env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: url.href }, retryDelayMs: 0, now: clock.now });
+    expect((await viaName()).accessKeyId).toBe('ASIACONT00000001');
+    expect(server.count()).toBe(1);
+  });
   it('isHttpAllowedHost', () => {
     expect(isHttpAllowedHost('127.0.0.1')).toBe(true);
     expect(isHttpAllowedHost('[FD00:EC2::23]')).toBe(true);
-    // IP literals only: a name is resolved by the hosts file or DNS, which may point elsewhere.
-    expect(isHttpAllowedHost('localhost')).toBe(false);
-    expect(isHttpAllowedHost('LOCALHOST')).toBe(false);
+    // Loopback IP literals and the one name botocore and the JS SDK allow; no other name.
+    expect(isHttpAllowedHost('localhost')).toBe(true);
+    expect(isHttpAllowedHost('LOCALHOST')).toBe(true);
+    expect(isHttpAllowedHost('localhost.example.com')).toBe(false);
     expect(isHttpAllowedHost('127.example')).toBe(false);
   });
 });
