@@ -104,17 +104,18 @@ class ImdsClient {
 
   /** `http` defaults to the configured settings; background attempts pass ones with no retry. */
   async credentials(http: MetadataHttpSettings = this.settings.http): Promise<Credentials> {
+    const ask = async (role: string) => {
+      const call = this.call('GET', ROLE_LIST_PATH + encodeURIComponent(role));
+      return { role, call, res: await this.get(call, http) };
+    };
     const remembered = this.roleName !== undefined;
-    let role = this.roleName ?? (await this.fetchRoleName(http));
-    let call = this.call('GET', ROLE_LIST_PATH + encodeURIComponent(role));
-    let res = await this.get(call, http);
-    if (res.status === 404 && remembered) {
+    let answer = await ask(this.roleName ?? (await this.fetchRoleName(http)));
+    if (answer.res.status === 404 && remembered) {
       // The instance profile may have changed: ask for the role name again, once.
       this.roleName = undefined;
-      role = await this.fetchRoleName(http);
-      call = this.call('GET', ROLE_LIST_PATH + encodeURIComponent(role));
-      res = await this.get(call, http);
+      answer = await ask(await this.fetchRoleName(http));
     }
+    const { role, call, res } = answer;
     if (res.status === 404) {
       this.roleName = undefined;
       throw new CredentialsNotFound(`${PROVIDER}: IMDS lists role ${role} but has no credentials for it (404)`, { providerName: PROVIDER });
@@ -146,7 +147,7 @@ class ImdsClient {
       throw new CredentialsNotFound(`${PROVIDER}: this instance has no IAM role (instance profile) attached`, { providerName: PROVIDER });
     }
     if (res.status !== 200) throw unexpectedStatus(http, call, res.status);
-    const role = res.body.split('\n')[0]?.trim() ?? '';
+    const role = res.body.split('\n')[0]!.trim();
     if (role === '') {
       throw new CredentialsNotFound(`${PROVIDER}: this instance has no IAM role (instance profile) attached`, { providerName: PROVIDER });
     }
@@ -185,9 +186,10 @@ class ImdsClient {
   /**
    * After a first-contact token PUT that got no answer, the IMDSv1 GET that follows gets what is left
    * of two request timeouts, so a process off EC2 (where nothing answers at all) learns it within 2 s.
+   * (`silentPutAtMs` is only set before anything answered, and cleared by the first answer.)
    */
   private fallbackHttp(http: MetadataHttpSettings): MetadataHttpSettings {
-    if (this.answered || this.silentPutAtMs === undefined) return http;
+    if (this.silentPutAtMs === undefined) return http;
     const leftMs = 2 * http.timeoutMs - (performance.now() - this.silentPutAtMs);
     return { ...http, timeoutMs: Math.max(1, Math.min(http.timeoutMs, Math.floor(leftMs))) };
   }
@@ -204,7 +206,6 @@ class ImdsClient {
   private async fetchToken(http: MetadataHttpSettings): Promise<string | undefined> {
     const { tokenTtlSeconds, now, logger } = this.settings;
     const call = this.call('PUT', TOKEN_PATH, { [TOKEN_TTL_HEADER]: String(tokenTtlSeconds) });
-    const firstContact = !this.answered;
     const startedAtMs = performance.now();
     let res: HttpResponse;
     try {
@@ -222,7 +223,8 @@ class ImdsClient {
         `${PROVIDER}: ${describeCall(call)} got no answer within ${http.timeoutMs} ms; trying IMDSv1 (no token), as on EC2 ` +
           'with a metadata hop limit of 1 (a container without host networking)',
       );
-      if (firstContact) this.silentPutAtMs = startedAtMs;
+      // Only a first contact gets here (send throws SilentTokenPut only before anything answered).
+      this.silentPutAtMs = startedAtMs;
       this.v1Mode = true;
       return undefined;
     }
@@ -244,8 +246,10 @@ class ImdsClient {
       throw unexpectedStatus(http, call, 400, `IMDS refused the token request (tokenTtlSeconds is ${tokenTtlSeconds})`);
     }
     if (res.status !== 200) throw unexpectedStatus(http, call, res.status);
+    // IMDS tokens are base64 text: anything else (empty, a line break, a control character) cannot
+    // be sent as a header value.
     const value = res.body.trim();
-    if (value === '' || /[\r\n]/.test(value)) {
+    if (!/^[\x21-\x7e]+$/.test(value)) {
       throw new MetadataResponseError(`${PROVIDER}: ${describeCall(call)} answered 200 without a usable token`, {
         providerName: PROVIDER,
         request: describeCall(call),
@@ -254,7 +258,7 @@ class ImdsClient {
     }
     // Trust the shorter of the lifetime we asked for and the one IMDS reports, then renew a little early.
     const reported = Number(res.headers[TOKEN_TTL_HEADER]);
-    const ttlMs = 1000 * (Number.isFinite(reported) && reported > 0 ? Math.min(reported, tokenTtlSeconds) : tokenTtlSeconds);
+    const ttlMs = 1000 * (reported > 0 ? Math.min(reported, tokenTtlSeconds) : tokenTtlSeconds); // NaN > 0 is false
     this.token = { value, renewAtMs: now() + ttlMs - Math.min(60_000, ttlMs / 10) };
     return value;
   }
@@ -377,14 +381,15 @@ export interface InstanceRegionOptions extends InstanceMetadataOptions {
  */
 export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): MetadataProvider {
   const factory = clientFactory(options);
-  let endpoint: string | undefined;
+  /** The process-wide budget key of the endpoint asked (see staticallyStable's sourceKey). */
+  let sourceKey: string | undefined;
   const stable = staticallyStable(
     async ({ background }) => {
       if (isImdsDisabled(factory.env)) {
         throw new CredentialsNotFound(`${PROVIDER}: disabled by ${IMDS_SETTINGS.disabledEnv}=true`, { providerName: PROVIDER });
       }
       const client = await factory.get();
-      endpoint = client.endpoint;
+      sourceKey = `${PROVIDER} ${client.endpoint}`;
       // Nobody awaits a background attempt: no retry (and so no timer); the backoff spaces them.
       return client.credentials(background ? { ...factory.http, maxRetries: 0 } : factory.http);
     },
@@ -393,7 +398,7 @@ export function fromInstanceMetadata(options: InstanceMetadataOptions = {}): Met
       now: options.now ?? systemClock,
       random: options.random ?? Math.random,
       logger: toFullLogger(options.logger),
-      sourceKey: () => (endpoint === undefined ? undefined : `${PROVIDER} ${endpoint}`),
+      sourceKey: () => sourceKey,
     },
   );
   const provider = named(PROVIDER, () => stable()) as MetadataProvider;
