@@ -43,6 +43,11 @@ const NAME_CHAR = new Uint8Array(128);
 for (const ch of 'abcdefghijklmnopqrstuvwxyz0123456789_-/.%@:+') NAME_CHAR[ch.charCodeAt(0)] = 1;
 for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') NAME_CHAR[ch.charCodeAt(0)] = 2;
 
+/** The `NAME_CHAR` class of a character code (NaN, past the text, is 0). */
+function nameClass(code: number): number {
+  return code < 128 ? NAME_CHAR[code]! : 0;
+}
+
 function isBlankCode(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
@@ -59,22 +64,18 @@ function trimBlanks(s: string): string {
   return s.slice(start, end);
 }
 
+/** A comment anywhere (section lines), or only after whitespace (property lines; `\s` as the reference's `is_whitespace`). */
+const COMMENT = /[#;]/;
+const COMMENT_AFTER_WHITESPACE = /(?<=\s)[#;]/;
+
 /**
  * Trims and drops a trailing comment. Section lines end at the first `#`/`;`; property lines
  * only at one that follows whitespace (`value; x` keeps the `; x`).
  */
 function stripComment(line: string, commentNeedsWhitespace: boolean): string {
   const trimmed = trimBlanks(line);
-  if (!trimmed.includes('#') && !trimmed.includes(';')) return trimmed;
-  let prevWhitespace = false;
-  for (let i = 0; i < trimmed.length; i++) {
-    const code = trimmed.charCodeAt(i);
-    if ((code === 0x23 || code === 0x3b) && (prevWhitespace || !commentNeedsWhitespace)) {
-      return trimBlanks(trimmed.slice(0, i));
-    }
-    prevWhitespace = code === 0x20 || code === 0x09 || (code > 0x7f ? /\s/.test(trimmed[i]!) : code >= 0x0a && code <= 0x0d);
-  }
-  return trimmed;
+  const comment = trimmed.search(commentNeedsWhitespace ? COMMENT_AFTER_WHITESPACE : COMMENT);
+  return comment === -1 ? trimmed : trimBlanks(trimmed.slice(0, comment));
 }
 
 type PropertyProblem = 'no-equals' | 'no-name';
@@ -89,6 +90,8 @@ function splitProperty(line: string): { key: string; value: string } | PropertyP
 }
 
 type SectionKind = 'profile' | 'sso-session' | 'services';
+/** Config-file section prefixes, which are also their kinds' names. */
+const SECTION_PREFIXES: readonly SectionKind[] = ['profile', 'sso-session', 'services'];
 
 /** `<prefix><whitespace><name>`; `profilefoo` has no prefix. */
 function stripPrefix(header: string, prefix: string): string | undefined {
@@ -109,10 +112,13 @@ function printable(record: Record<string, unknown>, mask: boolean): Record<strin
   return out;
 }
 
+/**
+ * `util.inspect` prints the plain copy in this object's place, so it gets what is left of the
+ * caller's depth (`depth`, null for no limit) and the caller's other options (colors, sorting...).
+ */
 function inspectAs(mask: boolean) {
-  return function (this: Record<string, unknown>, depth: number, options: { depth?: number | null }, inspect: InspectFn): string | object {
-    if (depth < 0) return mask ? '[Section]' : '[Object]';
-    return inspect(printable(this, mask), { ...options, depth: options.depth == null ? options.depth : options.depth - 1 });
+  return function (this: Record<string, unknown>, depth: number | null, options: object, inspect: InspectFn): string {
+    return inspect(printable(this, mask), { ...options, depth });
   };
 }
 
@@ -155,15 +161,17 @@ function emptySection(): Record<string, string> {
  * and line, never the line's text) for lines the reference rejects; ignores invalid section and
  * key names with a warning, as the reference does. Duplicate sections merge, the last duplicate
  * key wins, and in a config file `[profile default]` hides every `[default]` section.
+ * `onGeneralLine` hears of each line that left the in-place fast path (for the tests that keep the
+ * usual lines on it).
  */
-export function parseSharedFile(text: string, kind: FileKind, filePath: string): ParsedFile {
-  return new SharedFileParser(text, kind, filePath).parse();
+export function parseSharedFile(text: string, kind: FileKind, filePath: string, onGeneralLine?: (lineNumber: number) => void): ParsedFile {
+  return new SharedFileParser(text, kind, filePath, onGeneralLine).parse();
 }
 
 /** `text.indexOf(ch, from)`, or `text.length` when it is not there. */
 function indexOrLength(text: string, ch: string, from: number): number {
   const at = text.indexOf(ch, from);
-  return at < 0 ? text.length : at;
+  return at === -1 ? text.length : at;
 }
 
 /**
@@ -195,6 +203,7 @@ class SharedFileParser {
   private readonly text: string;
   private readonly kind: FileKind;
   private readonly filePath: string;
+  private readonly onGeneralLine: ((lineNumber: number) => void) | undefined;
   private readonly out: Record<SectionKind, Record<string, Record<string, string>>> = {
     profile: emptyRecord(),
     'sso-session': emptyRecord(),
@@ -202,10 +211,11 @@ class SharedFileParser {
   };
   /**
    * Where the next `#` and `;` are at or after `scanFrom` (`length` when there is none): one
-   * `indexOf` per comment character instead of a test per character of each value.
+   * `indexOf` per comment character instead of a test per character of each value. 0: not looked
+   * for yet (no value starts before index 2).
    */
-  private nextHash = -1;
-  private nextSemicolon = -1;
+  private nextHash = 0;
+  private nextSemicolon = 0;
   private readonly warnings: string[] = [];
   private readonly ignoredProfiles: IgnoredProfileSection[] = [];
   // Config-file `[default]` sections, kept apart until we know whether `[profile default]` exists.
@@ -222,10 +232,11 @@ class SharedFileParser {
   private propertyKept = false;
   private inSubProperties = false;
 
-  constructor(text: string, kind: FileKind, filePath: string) {
+  constructor(text: string, kind: FileKind, filePath: string, onGeneralLine: ((lineNumber: number) => void) | undefined) {
     this.text = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // Windows editors add a BOM
     this.kind = kind;
     this.filePath = filePath;
+    this.onGeneralLine = onGeneralLine;
   }
 
   parse(): ParsedFile {
@@ -233,12 +244,17 @@ class SharedFileParser {
     const length = text.length;
     // `<= length`: like `split('\n')`, a trailing newline is followed by one (empty) last line.
     for (let start = 0; start <= length; ) {
-      let newline = text.indexOf('\n', start);
-      if (newline < 0) newline = length;
+      const newline = indexOrLength(text, '\n', start);
       const end = newline > start && text.charCodeAt(newline - 1) === 0x0d ? newline - 1 : newline;
       this.lineNumber++;
-      const first = start < end ? text.charCodeAt(start) : -1;
-      if (!(first === 0x5b /* [ */ ? this.simpleHeader(start, end) : this.simpleProperty(start, end))) this.line(text.slice(start, end));
+      // An empty line is nothing. The fast paths take only lines that a newline follows: the
+      // character at `end` (`\r` or `\n`) is then never a blank, a name character, `=` or `]`, so
+      // their scans stop there with no bounds checks (and no out-of-bounds read, which V8 would
+      // deoptimize on). The last line, if no newline ends it, takes the general path.
+      if (start < end && !(newline < length && (text.charCodeAt(start) === 0x5b /* [ */ ? this.simpleHeader(start, end) : this.simpleProperty(start, end)))) {
+        this.onGeneralLine?.(this.lineNumber);
+        this.line(text.slice(start, end));
+      }
       start = newline + 1;
     }
     const { out, warnings } = this;
@@ -258,29 +274,25 @@ class SharedFileParser {
    */
   private simpleProperty(start: number, end: number): boolean {
     const text = this.text;
-    if (!this.inSection || start === end) return false;
+    if (!this.inSection) return false;
     let i = start;
     let upperCase = false;
-    for (; i < end; i++) {
-      const code = text.charCodeAt(i);
-      const charClass = code < 128 ? NAME_CHAR[code]! : 0;
-      if (charClass === 0) break;
-      if (charClass === 2) upperCase = true;
-    }
+    for (let charClass; (charClass = nameClass(text.charCodeAt(i))) !== 0; i++) if (charClass === 2) upperCase = true;
     if (i === start) return false; // also rules out `[`, blanks (continuations) and comments
     const keyEnd = i;
-    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
-    if (i === end || text.charCodeAt(i) !== 0x3d /* = */) return false;
+    while (isBlankCode(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) !== 0x3d /* = */) return false;
     i++;
-    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
+    while (isBlankCode(text.charCodeAt(i))) i++;
     const valueStart = i;
     // The name holds no `#`/`;` (not name characters), so only the value can; comment rules: general path.
     if (this.nextHash < valueStart) this.nextHash = indexOrLength(text, '#', valueStart);
     if (this.nextHash < end) return false;
     if (this.nextSemicolon < valueStart) this.nextSemicolon = indexOrLength(text, ';', valueStart);
     if (this.nextSemicolon < end) return false;
+    // An empty value walks back past `valueStart` (to the `=`), and `slice` makes that ''.
     let valueEnd = end;
-    while (valueEnd > valueStart && isBlankCode(text.charCodeAt(valueEnd - 1))) valueEnd--;
+    while (isBlankCode(text.charCodeAt(valueEnd - 1))) valueEnd--;
     // Most keys are already lower-case; `toLowerCase` would allocate a copy of each.
     this.property = upperCase ? text.slice(start, keyEnd).toLowerCase() : internKey(text, start, keyEnd);
     const value = text.slice(valueStart, valueEnd);
@@ -299,37 +311,30 @@ class SharedFileParser {
   private simpleHeader(start: number, end: number): boolean {
     const text = this.text;
     let i = start + 1;
-    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
-    let out = this.out.profile;
-    let isProfile = true;
+    while (isBlankCode(text.charCodeAt(i))) i++;
+    let sectionKind: SectionKind = 'profile';
     if (this.kind === 'config') {
-      const prefixEnd = i + (text.startsWith('profile', i) ? 7 : text.startsWith('sso-session', i) ? 11 : text.startsWith('services', i) ? 8 : 0);
-      if (prefixEnd === i || prefixEnd >= end || !isBlankCode(text.charCodeAt(prefixEnd))) return false;
-      if (prefixEnd - i === 11) out = this.out['sso-session'];
-      else if (prefixEnd - i === 8) out = this.out.services;
-      isProfile = prefixEnd - i === 7;
-      i = prefixEnd + 1;
-      while (i < end && isBlankCode(text.charCodeAt(i))) i++;
+      const prefix = SECTION_PREFIXES.find((p) => text.startsWith(p, i));
+      if (prefix === undefined || !isBlankCode(text.charCodeAt(i + prefix.length))) return false;
+      sectionKind = prefix;
+      i += prefix.length;
+      while (isBlankCode(text.charCodeAt(i))) i++;
     }
     const nameStart = i;
-    while (i < end) {
-      const code = text.charCodeAt(i);
-      if (code >= 128 || NAME_CHAR[code] === 0) break;
-      i++;
-    }
+    while (nameClass(text.charCodeAt(i)) !== 0) i++;
     const nameEnd = i;
     if (nameEnd === nameStart) return false;
-    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
-    if (i === end || text.charCodeAt(i) !== 0x5d /* ] */) return false;
+    while (isBlankCode(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) !== 0x5d /* ] */) return false;
     i++;
-    while (i < end && isBlankCode(text.charCodeAt(i))) i++;
+    while (isBlankCode(text.charCodeAt(i))) i++;
     if (i !== end) return false;
     const name = text.slice(nameStart, nameEnd);
-    if (isProfile && this.kind === 'config' && name === 'default') this.prefixedDefaultSeen = true;
+    // In a credentials file this is moot: it has no unprefixed `[default]` to hide.
+    if (sectionKind === 'profile' && name === 'default') this.prefixedDefaultSeen = true;
     this.inSection = true;
-    this.property = undefined;
-    this.inSubProperties = false;
-    this.target = out[name] ??= emptySection();
+    this.property = undefined; // (so `inSubProperties` and `propertyKept` mean nothing until the next property)
+    this.target = this.out[sectionKind][name] ??= emptySection();
     return true;
   }
 
@@ -350,8 +355,7 @@ class SharedFileParser {
     const prepared = stripComment(line, false);
     if (!prepared.endsWith(']')) this.fail("Profile definition must end with ']'");
     this.inSection = true;
-    this.property = undefined;
-    this.inSubProperties = false;
+    this.property = undefined; // (so `inSubProperties` and `propertyKept` mean nothing until the next property)
     this.target = this.openSection(trimBlanks(prepared.slice(1, -1)));
   }
 
@@ -435,11 +439,13 @@ export function awsCliConfigProfileName(header: string): string | undefined {
     } else if (ch === '"' || ch === "'") {
       quote = ch;
       word ??= '';
-    } else if (/\s/.test(ch)) {
+    } else if (ch === ' ' || ch === '\t' || ch === '\r') {
+      // shlex's whitespace (less `\n`, which no line holds); any other character (no-break space, \v...) is part of a word.
       if (word !== undefined) words.push(word);
       word = undefined;
     } else if (ch === '\\') {
-      if (i + 1 < header.length) word = (word ?? '') + header[++i]!;
+      if (i + 1 === header.length) return undefined; // shlex: "No escaped character"
+      word = (word ?? '') + header[++i]!;
     } else {
       word = (word ?? '') + ch;
     }
