@@ -315,3 +315,13 @@ describe('awsCliConfigProfileName (botocore: shlex.split of the header)', () => 
     expect(awsCliConfigProfileName(header)).toBe(name);
   });
 });
+
+describe('sub-properties after a property line with a comment (mutation)', () => {
+  it('an empty value with a comment still opens sub-properties, whose lines need an `=`', () => {
+    const parse = () => parseSharedFile('[profile a]\ns3 = # nested settings follow\n  nosign\n', 'config', '/cfg');
+    expect(parse).toThrow(ConfigParseError);
+    expect(parse).toThrow("Could not parse /cfg, line 3: Expected an '=' sign defining a sub-property");
+    const ok = parseSharedFile('[profile a]\ns3 = # nested settings follow\n  max_concurrent_requests = 20\n', 'config', '/cfg');
+    expect(ok.profiles.a?.s3).toBe('\nmax_concurrent_requests = 20');
+  });
+});
