@@ -1,6 +1,6 @@
-import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromContainerMetadata } from '../../src/providers/metadata/container.js';
+import { countingAgent } from '../helpers/counting-agent.js';
 import { startContainerServer, type ContainerServer } from '../../src/testing/container-server.js';
 
 // From a mutant of `node bench/mutation.mjs metadata/http` left uncovered: the `agent` option.
@@ -11,19 +11,12 @@ afterEach(async () => {
 
 describe('metadata http (mutation)', () => {
   it('sends through the agent it was given', async () => {
-    let connections = 0;
-    class CountingAgent extends http.Agent {
-      override createConnection(...args: Parameters<http.Agent['createConnection']>) {
-        connections += 1;
-        return super.createConnection(...args);
-      }
-    }
     const server = await startContainerServer();
     servers.push(server);
-    const agent = new CountingAgent();
+    const agent = countingAgent();
     const provider = fromContainerMetadata({ env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: server.url }, agent, retryDelayMs: 0 });
     expect((await provider()).accessKeyId).toMatch(/^ASIA/);
-    expect(connections).toBe(1);
+    expect(agent.connections).toBe(1);
     agent.destroy();
   });
 });

@@ -8,6 +8,7 @@ import { containerCredentialsUrl, fromContainerMetadata, isHttpAllowedHost, type
 import { MetadataConfigError, MetadataResponseError } from '../../src/providers/metadata/errors.js';
 import { startContainerServer, type ContainerServer } from '../../src/testing/container-server.js';
 import { createFakeClock, type FakeClock } from '../../src/testing/fake-clock.js';
+import { rejection } from '../helpers/rejection.js';
 
 // Tests added from the surviving mutants of `node bench/mutation.mjs metadata/container`.
 const servers: ContainerServer[] = [];
@@ -28,15 +29,6 @@ async function server(): Promise<ContainerServer> {
   const s = await startContainerServer();
   servers.push(s);
   return s;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const provider = (s: ContainerServer, env: NodeJS.ProcessEnv = {}, options: ContainerMetadataOptions = {}) =>

@@ -8,6 +8,7 @@ import { fromInstanceMetadata, regionFromInstanceMetadata, type InstanceMetadata
 import { createFakeClock, type FakeClock } from '../../src/testing/fake-clock.js';
 import { IMDS_PATHS, startImdsServer, type ImdsServer, type ImdsServerOptions } from '../../src/testing/imds-server.js';
 import { credentialsDocument, numberedCredentials, startMetadataServer, type MetadataAnswer, type MetadataServerBase } from '../../src/testing/metadata-server-common.js';
+import { rejection } from '../helpers/rejection.js';
 
 // Tests added from the surviving mutants of `node bench/mutation.mjs metadata/instance`.
 const ROLE = 'credchain-test-role';
@@ -32,15 +33,6 @@ async function setup(serverOptions: ImdsServerOptions = {}, providerOptions: Ins
     ...providerOptions,
   };
   return { clock, server, debug, options, provider: fromInstanceMetadata(options) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const log = (server: ImdsServer | MetadataServerBase) => server.requests.map((r) => `${r.method} ${r.path} ${r.status}`);

@@ -1,4 +1,4 @@
-import http, { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { CredentialsError } from '../../src/errors.js';
 import { HttpRequestError } from '../../src/http/request.js';
 import { StsClient } from '../../src/sts/client.js';
 import { StsError } from '../../src/sts/errors.js';
+import { countingAgent } from '../helpers/counting-agent.js';
 import { USER, captureLogger, clientFor, server } from '../sts/helpers.js';
 
 // Tests added from the surviving mutants of `npm run mutate` (bench/MUTATION.md).
@@ -109,7 +110,7 @@ describe('sts/client (mutation)', () => {
 });
 
 // A server answering whatever a test says, to reach what the STS-like server never sends.
-const rawServers: http.Server[] = [];
+const rawServers: Server[] = [];
 afterEach(async () => {
   await Promise.all(rawServers.splice(0).map((srv) => new Promise((resolve) => srv.close(resolve))));
 });
@@ -203,16 +204,11 @@ describe('sts/client responses (mutation)', () => {
   });
 
   it('sends through the agent it was given', async () => {
-    let connections = 0;
-    class CountingAgent extends http.Agent {
-      override createConnection(...args: Parameters<http.Agent['createConnection']>) {
-        connections += 1;
-        return super.createConnection(...args);
-      }
-    }
     const s = await rawServer((res) => answer(res, 200, identityXml()));
-    await rawClient(s.url, { agent: new CountingAgent() }).getCallerIdentity();
-    expect(connections).toBe(1);
+    const agent = countingAgent();
+    await rawClient(s.url, { agent }).getCallerIdentity();
+    expect(agent.connections).toBe(1);
+    agent.destroy();
   });
 
   it('an abort from the client signal, from the call signal, or from either when both are given', async () => {

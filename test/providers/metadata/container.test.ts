@@ -9,6 +9,7 @@ import { containerCredentialsUrl, fromContainerMetadata, isHttpAllowedHost, type
 import { MetadataConfigError, MetadataResponseError } from '../../../src/providers/metadata/errors.js';
 import { createFakeClock } from '../../../src/testing/fake-clock.js';
 import { startContainerServer, type ContainerServer, type ContainerServerOptions } from '../../../src/testing/container-server.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const MINUTE = 60_000;
 const servers: ContainerServer[] = [];
@@ -41,15 +42,6 @@ async function setup(serverOptions: ContainerServerOptions = {}, env: NodeJS.Pro
     ...options,
   });
   return { clock, server, provider, warnings };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('fromContainerMetadata', () => {

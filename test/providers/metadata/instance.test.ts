@@ -6,6 +6,7 @@ import { fromInstanceMetadata, regionFromInstanceMetadata, type InstanceMetadata
 import { MetadataConfigError, MetadataResponseError } from '../../../src/providers/metadata/errors.js';
 import { createFakeClock } from '../../../src/testing/fake-clock.js';
 import { IMDS_PATHS, startImdsServer, type ImdsServer, type ImdsServerOptions } from '../../../src/testing/imds-server.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const ROLE = 'credchain-test-role';
 const CREDS = IMDS_PATHS.credentials(ROLE);
@@ -26,15 +27,6 @@ async function setup(serverOptions: ImdsServerOptions = {}, providerOptions: Ins
   };
   const options: InstanceMetadataOptions = { endpoint: server.endpoint, env: {}, now: clock.now, retryDelayMs: 0, logger, ...providerOptions };
   return { clock, server, warnings, lines, options, provider: fromInstanceMetadata(options) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('fromInstanceMetadata: IMDSv2 session', () => {
