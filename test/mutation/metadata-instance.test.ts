@@ -273,7 +273,7 @@ describe('metadata/instance (mutation): off EC2', () => {
   });
 
   it('after an endpoint was found absent, the next try (memory off) starts with a token again', async () => {
-    const { server, provider } = await setup({}, { timeoutMs: 100, offEc2MemoryMs: 0 });
+    const { server, provider } = await setup({}, { timeoutMs: 500, offEc2MemoryMs: 0 }); // room for a loaded machine to see both requests
     server.addFault({ hang: true, times: 2 }); // the token PUT, then the IMDSv1 GET
     await expect(provider()).rejects.toThrow(CredentialsNotFound);
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`PUT ${TOKEN}`, `GET ${IMDS_PATHS.roleList}`]);
